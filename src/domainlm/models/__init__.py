@@ -1,0 +1,1 @@
+"""Base models and embedders, by alias or local path."""
