@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# A real PostgreSQL server, installed from Debian packages and started by the tests themselves.
+pytest_plugins = ["support.postgres"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

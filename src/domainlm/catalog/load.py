@@ -104,14 +104,17 @@ def parse_stock(value: Any) -> int | bool:
 
 
 def _typed(value: Any) -> Any:
-    """Text from CSV becomes int or float where it is one; everything else stays as read."""
+    """Text from CSV becomes int or float where it is one; whole floats become ints (13.0 -> 13) so
+    every source types a value the same way and gives the same catalog version."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if not isinstance(value, str):
         return value
     text = value.strip()
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     if re.fullmatch(r"-?\d+\.\d+", text):
-        return float(text)
+        return _typed(float(text))
     return text
 
 

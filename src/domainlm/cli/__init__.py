@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from domainlm.cli.app import app, console
+from domainlm.cli.app import app, err_console
 
 # Command modules, in the order their verbs appear in `domainlm --help`.
 COMMAND_MODULES = ["project", "models", "catalog"]
@@ -27,24 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     from domainlm.errors import DomainlmError
 
     try:
-        app(args=argv, prog_name="domainlm", standalone_mode=False)
+        # Typer handles usage errors and exits itself (standalone mode); our own errors come out here.
+        app(args=argv, prog_name="domainlm")
     except DomainlmError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        sys.exit(130)
-    except Exception as exc:  # click's own usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
-
-
-__all__ = ["app", "main"]
