@@ -60,7 +60,7 @@ def test_build_messages_shape_and_content():
     messages = build_messages(BRAND, "How much is it?", Context(products=[PRODUCT]), history)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     system = messages[0]["content"]
-    assert system.startswith("You are Vera, the assistant of Vineyard Cellars.")
+    assert system.startswith("You are Vera, the assistant of Vineyard Cellars; voice: warm.")
     assert "Total Wine" in system
     assert system.endswith("Products:\n" + render_product(PRODUCT))
     assert messages[-1] == {"role": "user", "content": "How much is it?"}
