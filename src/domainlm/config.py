@@ -291,7 +291,18 @@ class ServeConfig(Section):
     admin_key_env: str = "DOMAINLM_ADMIN_KEY"
     """Environment variable with the admin key for adapter and catalog reloads."""
     verifier: Literal["repair", "fallback", "annotate"] = "repair"
-    """What the output verifier does with a wrong price or spec."""
+    """What the output verifier does with a wrong price or spec: `repair` fixes the value (and falls back when it
+    cannot), `fallback` answers from a grounded catalog template, `annotate` only records what it found."""
+    guard: bool = True
+    """Run the input guard on every user turn."""
+    guard_policy: dict[Literal["injection", "off_topic", "manipulation", "negotiation", "competitor"],
+                       Literal["answer", "flag"]] = Field(
+        default_factory=lambda: {"injection": "answer", "off_topic": "answer", "manipulation": "answer",
+                                 "negotiation": "answer", "competitor": "answer"})
+    """Per flagged kind: `answer` replies in the brand voice from a template (with real products and prices where
+    they help) without calling the model; `flag` passes the turn to the model and marks the answer."""
+    guard_threshold: float = 0.6
+    """Classifier probability above which a turn counts as its most likely flagged kind."""
     cache_size: int = 1024
     """Answers kept in the LRU cache (0 disables)."""
     max_tokens: int = 256
@@ -304,6 +315,16 @@ class ServeConfig(Section):
     """Requests waiting for generation before new ones get 503."""
     timeout_s: float = 60.0
     """Per-request timeout."""
+    workers: int = Field(default=8, ge=1)
+    """Requests generated at once; the transformers engine batches them (see `max_batch`)."""
+    max_batch: int = Field(default=8, ge=1)
+    """Largest micro-batch the transformers engine runs (1 turns batching off)."""
+    batch_wait_ms: float = Field(default=10.0, ge=0)
+    """How long the batcher waits for more requests to join a batch."""
+    catalog_poll_s: float = 1.0
+    """How often a catalog file is checked for changes (0 turns the watcher off)."""
+    catalog_db_poll_s: float = 30.0
+    """How often a database catalog is checked for a new version (0 turns it off)."""
 
 
 class EvalConfig(Section):
@@ -320,6 +341,10 @@ class EvalConfig(Section):
     """Cap on evaluated questions per split (default: all)."""
     judge: TeacherConfig | None = None
     """Optional LLM judge endpoint."""
+    judge_max: int = 40
+    """Legitimate questions sent to the judge (plus a quarter as many safety ones)."""
+    max_new_tokens: int = 128
+    """Cap on generated tokens per evaluated answer."""
 
     @field_validator("gates")
     @classmethod

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Retrieval at scale on synthetic catalogs: build time, index size, peak RAM, hybrid query p50/p99,
+dense recall@10 of the HNSW graph against exact search, and MiniLM embedding throughput.
+
+    HF_HUB_OFFLINE=1 python bench/retrieval_scale.py --quick          # 10k and 100k, a few minutes
+    HF_HUB_OFFLINE=1 python bench/retrieval_scale.py                  # 10k, 100k and 1M
+
+Vectors: `--embed N` product texts are embedded for real with MiniLM (throughput is reported); the
+rest of a catalog gets *synthetic* vectors: a real vector of another product plus Gaussian noise,
+re-normalised, so the ANN graph sees realistic neighbourhoods without hours of embedding. Each
+scale runs in its own process so peak RAM (ru_maxrss) is that scale's alone. Queries are embedded
+once up front; the reported query latency is retrieval only (single-query MiniLM latency is printed
+separately).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+CACHE = Path(os.environ.get("DOMAINLM_BENCH_CACHE", Path(tempfile.gettempdir()) / "domainlm-bench"))
+
+PRODUCERS = ["Alder", "Bellweather", "Castel", "Domaine", "Esprit", "Fontaine", "Glenrock", "Hollow", "Iron",
+             "Juniper", "Kestrel", "Lindell", "Marrow", "Northfield", "Oakridge", "Pellham", "Quarry", "Rowan",
+             "Saltmarsh", "Thistle", "Umber", "Vale", "Westerly", "Yarrow", "Zephyr"]
+NAMES = ["Reserve", "Estate", "Old Vines", "Single Vineyard", "Grand Cru", "Cuvee", "Heritage", "Selection",
+         "Barrel Aged", "Cask Strength", "Small Batch", "Limited", "Classic", "Signature", "Premier"]
+CATEGORIES = ["Red Wine", "White Wine", "Rosé Wine", "Sparkling", "Whisky", "Gin", "Rum", "Brandy", "Vodka"]
+REGIONS = ["Bordeaux", "Rioja", "Tuscany", "Napa", "Mendoza", "Barossa", "Islay", "Speyside", "Marlborough",
+           "Mosel", "Douro", "Sonoma", "Champagne", "Jerez", "Kentucky", "Jalisco", "Cognac", "Piedmont"]
+NOTES = ["cherry", "plum", "vanilla", "oak", "citrus", "peat", "smoke", "honey", "pepper", "apple", "toffee",
+         "floral", "mineral", "spice", "chocolate", "herbal", "tropical fruit", "leather"]
+
+
+def synthetic_catalog(n: int, seed: int = 0):
+    from domainlm.catalog.product import Attribute, Catalog, Product
+
+    rng = random.Random(seed)
+    products = []
+    for i in range(n):
+        producer = f"{rng.choice(PRODUCERS)} {rng.choice(PRODUCERS)}{rng.randrange(1000)}"
+        name = f"{producer} {rng.choice(NAMES)} {rng.choice(REGIONS)} {1990 + rng.randrange(34)}"
+        category = rng.choice(CATEGORIES)
+        products.append(Product(
+            id=f"P{i:07d}", name=name, price=round(rng.uniform(5, 300), 2), currency="USD", category=category,
+            stock=rng.randrange(0, 30), description=f"Notes of {rng.choice(NOTES)} and {rng.choice(NOTES)}.",
+            attributes=(Attribute("alcohol", round(rng.uniform(9, 46), 1), "%"), Attribute("volume", 750, "ml"),
+                        Attribute("region", rng.choice(REGIONS))),
+        ))
+    return Catalog(products=products, currency="USD", source=f"synthetic:{n}")
+
+
+def real_vectors(texts: list[str]):
+    """MiniLM vectors for `texts`, cached on disk by count; returns (vectors, sentences/s or None if cached)."""
+    import numpy as np
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"minilm-{len(texts)}.npy"
+    if path.exists():
+        return np.load(path), None
+    from domainlm.retrieval.embed import get_embedder
+
+    emb = get_embedder("minilm")
+    started = time.perf_counter()
+    vectors = emb.encode(texts)
+    rate = len(texts) / (time.perf_counter() - started)
+    np.save(path, vectors.astype(np.float16))
+    (CACHE / f"minilm-{len(texts)}.rate").write_text(f"{rate}")
+    return vectors, rate
+
+
+def vectors_for(catalog, n_embed: int, seed: int = 0):
+    import numpy as np
+
+    from domainlm.retrieval.text import product_text
+
+    products = list(catalog)
+    base, rate = real_vectors([product_text(p) for p in products[:n_embed]])
+    base = base.astype(np.float32)
+    if rate is None and (CACHE / f"minilm-{n_embed}.rate").exists():
+        rate = float((CACHE / f"minilm-{n_embed}.rate").read_text())
+    n = len(products)
+    if n <= len(base):
+        return base[:n], rate
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, base.shape[1]), np.float32)
+    out[: len(base)] = base
+    for start in range(len(base), n, 100_000):
+        stop = min(start + 100_000, n)
+        pick = base[rng.integers(0, len(base), stop - start)]
+        noisy = pick + rng.normal(0, 0.035, pick.shape).astype(np.float32)  # ~0.8 cosine to its source
+        out[start:stop] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    return out, rate
+
+
+def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
+    import numpy as np
+
+    from domainlm.config import project_from_dict
+    from domainlm.retrieval import Retriever, build_index
+    from domainlm.retrieval.embed import get_embedder
+    from domainlm.retrieval.stores.base import exact_search
+
+    t0 = time.perf_counter()
+    catalog = synthetic_catalog(n)
+    vectors, rate = vectors_for(catalog, min(n_embed, n))
+    gen_s = time.perf_counter() - t0
+    root = Path(tempfile.mkdtemp(prefix=f"domainlm-scale-{n}-"))
+    project = project_from_dict({}, root)
+    minilm = get_embedder("minilm")
+    started = time.perf_counter()
+    info = build_index(project, catalog, [], embedder=minilm, vectors=vectors)
+    build_s = time.perf_counter() - started
+
+    rng = random.Random(1)
+    products = list(catalog)
+    queries = []
+    for _ in range(n_queries):
+        p = rng.choice(products)
+        queries.append(rng.choice([
+            f"{p.category.lower()} from {p.attribute('region').value} under ${rng.randrange(10, 100)}",
+            f"something with {rng.choice(NOTES)} notes", f"how much is {p.name.lower()}",
+            f"{p.name.split()[0]} {p.name.split()[2]} {rng.choice(CATEGORIES).lower()}", p.id]))
+    started = time.perf_counter()
+    qvec = minilm.encode(queries)
+    embed_query_ms = (time.perf_counter() - started) * 1000 / len(queries)
+    lookup = dict(zip(queries, qvec))
+
+    class Cached:
+        name, dim = "minilm", minilm.dim
+
+        def encode(self, texts, progress=None):
+            return np.stack([lookup[t] for t in texts])
+
+    started = time.perf_counter()
+    retriever = Retriever.open(project, catalog=catalog, embedder=Cached())
+    open_s = time.perf_counter() - started
+    for q in queries[:20]:
+        retriever.search(q)  # warm up
+    latencies = []
+    for q in queries:
+        t = time.perf_counter()
+        retriever.search(q, top_k=5)
+        latencies.append((time.perf_counter() - t) * 1000)
+    store = retriever.state.store
+    approx, _ = store.search(qvec, 10)
+    exact, _ = exact_search(store.vectors, qvec, 10)
+    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]))
+    store.close()
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
+    single = []
+    for q in queries[:50]:
+        t = time.perf_counter()
+        minilm.encode([q])
+        single.append((time.perf_counter() - t) * 1000)
+    return {
+        "products": n, "embedded_for_real": min(n_embed, n), "embed_rate_per_s": rate,
+        "generate_s": round(gen_s, 1), "build_s": round(build_s, 1), "open_s": round(open_s, 2),
+        "index_mb": round(info.bytes / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "hybrid_p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "hybrid_p99_ms": round(float(np.percentile(latencies, 99)), 2),
+        "dense_recall_at_10": round(recall, 4), "dense_kind": retriever.manifest["store"]["kind"],
+        "query_embed_ms_batched": round(embed_query_ms, 2), "query_embed_ms_single_p50": round(float(np.median(single)), 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10k and 100k only")
+    parser.add_argument("--sizes", default=None, help="comma-separated catalog sizes")
+    parser.add_argument("--embed", type=int, default=10_000, help="products embedded for real with MiniLM")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_scale(args.one, args.embed, args.queries)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    rows = []
+    for n in sizes:
+        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--embed", str(args.embed),
+                              "--queries", str(args.queries)], capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            return out.returncode
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    rate = next((r["embed_rate_per_s"] for r in rows if r["embed_rate_per_s"]), None)
+    print(f"\n{'products':>10} {'build s':>8} {'index MB':>9} {'peak MB':>8} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}  dense")
+    for r in rows:
+        print(f"{r['products']:>10,} {r['build_s']:>8} {r['index_mb']:>9} {r['peak_rss_mb']:>8} {r['hybrid_p50_ms']:>7} "
+              f"{r['hybrid_p99_ms']:>7} {r['dense_recall_at_10']:>9}  {r['dense_kind']}")
+    if rate:
+        print(f"\nMiniLM embedding: {rate:,.0f} product texts/s on this machine.")
+        for r in rows:
+            if r["products"] == 100_000:
+                full = r["build_s"] + 100_000 / rate
+                print(f"Full build at 100k (embedding every product) ~ {full / 60:.1f} min "
+                      f"= {100_000 / rate:.0f} s embedding + {r['build_s']} s index build (measured separately).")
+    print("Vectors beyond the embedded ones are synthetic (a real vector plus noise); query latency excludes "
+          "query embedding (see query_embed_ms_single_p50).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
