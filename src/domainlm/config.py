@@ -234,7 +234,7 @@ class TrainConfig(Section):
     """Sequences per micro-batch."""
     grad_accum: int = 1
     """Micro-batches per optimiser step."""
-    max_seq_len: int = 512
+    max_seq_len: int = 1024
     """Tokens per sequence; longer samples are dropped by the data build."""
     packing: bool = True
     """Pack several samples per sequence (attention does not cross sample boundaries)."""
@@ -254,6 +254,8 @@ class TrainConfig(Section):
     """Machine cost per hour, for the run card's cost estimate."""
     time_budget_s: float | None = None
     """Stop cleanly after this many seconds (the demo uses it to fit a CPU budget)."""
+    cpu_threads: int | None = None
+    """CPU threads for training (default: torch's choice); 1 can be faster on a CPU shared with other jobs."""
     dpo: DpoConfig = Field(default_factory=DpoConfig)
     """Preference-tuning stage settings."""
 
@@ -265,9 +267,9 @@ class RetrievalConfig(Section):
     """Store address, e.g. `http://127.0.0.1:19530` or a milvus-lite `.db` file."""
     embedder: str = "minilm"
     """Embedder alias or local sentence-transformers folder."""
-    top_k: int = 5
-    """Products put into the prompt."""
-    knowledge_top_k: int = 2
+    top_k: int = 3
+    """Products put into the prompt (each rendered product line is ~70-180 tokens)."""
+    knowledge_top_k: int = 1
     """Knowledge passages put into the prompt."""
     lexical_weight: float = 1.0
     """Weight of the BM25 ranking in reciprocal rank fusion."""

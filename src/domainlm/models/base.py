@@ -134,10 +134,14 @@ def _local_hf_folder(path: Path) -> Path:
 
 def _cached_repo(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
         return Path(snapshot_download(repo_id, local_files_only=True))
+    except HFValidationError:
+        raise ModelError(
+            f"base model {repo_id!r}: no such local folder or .gguf file, and not a valid Hugging Face repo id."
+        ) from None
     except (LocalEntryNotFoundError, FileNotFoundError, OSError):
         raise ModelError(
             f"base model {repo_id!r} is not an alias ({', '.join(BASE_MODELS)}), a local folder, a .gguf file, "
