@@ -38,20 +38,54 @@ ENGINES: Registry[type] = Registry("generation engine")
 
 @ENGINES.register("transformers")
 class TransformersEngine:
-    """Generation with transformers `generate`; adapters are PEFT adapters on the same base model."""
+    """Generation with transformers `generate`; adapters are PEFT adapters on the same base model.
 
-    def __init__(self, model, tokenizer):
+    Several adapters live on one base (`load_adapter`); each request picks one, or `None`/`"base"` for
+    the base model with adapters disabled. Requests run one at a time under a lock, since the active
+    adapter is state of the shared model.
+    """
+
+    def __init__(self, model, tokenizer, adapters: dict | None = None):
+        import threading
+
         self.model = model
         self.tokenizer = tokenizer
         self.eot = end_of_turn_token(tokenizer)
+        self._lock = threading.Lock()
+        for name, path in (adapters or {}).items():
+            self.load_adapter(name, path)
 
-    def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
-        import torch
+    @property
+    def adapters(self) -> list[str]:
+        """Names of the loaded adapters (without the `base` pseudo-adapter)."""
+        return sorted(getattr(self.model, "peft_config", {}) or {})
 
+    def load_adapter(self, name: str, path) -> None:
+        """Load a PEFT adapter folder under `name` onto the shared base; no reload of the base weights."""
+        from domainlm.adapters import attach_adapters
+
+        with self._lock:
+            if name in self.adapters:
+                self.model.delete_adapter(name)  # a newer run of the same adapter replaces the old one
+            self.model = attach_adapters(self.model, {name: path})
+
+    def _adapter_scope(self, adapter: str | None):
+        """A context in which the model runs `adapter` (or the bare base for None / "base")."""
+        import contextlib
+
+        peft = hasattr(self.model, "peft_config")
+        if adapter in (None, "base"):
+            return self.model.disable_adapter() if peft else contextlib.nullcontext()
+        if adapter not in self.adapters:
+            from domainlm.errors import ModelError
+
+            raise ModelError(f"unknown adapter {adapter!r}; loaded: {', '.join(['base', *self.adapters])}")
+        self.model.set_adapter(adapter)
+        return contextlib.nullcontext()
+
+    def _prepare(self, messages: list[Message], params: GenerationParams):
         text = chat_text(self.tokenizer, messages, add_generation_prompt=True)
         inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.model.device)
-        if params.seed is not None:
-            torch.manual_seed(params.seed)
         sample = params.temperature > 0
         kwargs = dict(
             max_new_tokens=params.max_new_tokens,
@@ -63,8 +97,19 @@ class TransformersEngine:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
-        with torch.inference_mode():
-            output = self.model.generate(**inputs, **kwargs)
+        return inputs, kwargs
+
+    def _run(self, inputs, kwargs, params: GenerationParams, adapter: str | None):
+        import torch
+
+        with self._lock, self._adapter_scope(adapter), torch.inference_mode():
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            return self.model.generate(**inputs, **kwargs)
+
+    def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
+        inputs, kwargs = self._prepare(messages, params)
+        output = self._run(inputs, kwargs, params, adapter)
         new_tokens = output[0, inputs["input_ids"].shape[1]:]
         answer = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
         finish = "stop" if len(new_tokens) < params.max_new_tokens else "length"
@@ -72,3 +117,41 @@ class TransformersEngine:
             if stop and stop in answer:
                 answer, finish = answer.split(stop, 1)[0], "stop"
         return Generation(answer.strip(), int(inputs["input_ids"].shape[1]), int(len(new_tokens)), finish)
+
+    def stream(self, messages: list[Message], params: GenerationParams, adapter: str | None = None):
+        """Text deltas as they are generated, then the final `Generation` (same text as `generate`)."""
+        import threading
+
+        from transformers import TextIteratorStreamer
+
+        inputs, kwargs = self._prepare(messages, params)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        result: dict = {}
+
+        def work() -> None:
+            try:
+                result["output"] = self._run(inputs, {**kwargs, "streamer": streamer}, params, adapter)
+            except BaseException as exc:  # handed to the consumer below, which re-raises it
+                result["error"] = exc
+                streamer.end()
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        for delta in streamer:
+            if delta:
+                yield delta
+        thread.join()
+        if "error" in result:
+            raise result["error"]
+        new_tokens = result["output"][0, inputs["input_ids"].shape[1]:]
+        answer = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        finish = "stop" if len(new_tokens) < params.max_new_tokens else "length"
+        for stop in params.stop:
+            if stop and stop in answer:
+                answer, finish = answer.split(stop, 1)[0], "stop"
+        yield Generation(answer.strip(), int(inputs["input_ids"].shape[1]), int(len(new_tokens)), finish)
+
+
+# Engines in their own modules register themselves when imported; each imports its library lazily,
+# so this costs nothing when, say, llama-cpp-python is not installed.
+import domainlm.engines.llamacpp  # noqa: E402,F401

@@ -131,11 +131,18 @@ def swap(index_dir: Path, tmp: Path) -> Path:
 
 
 def old_builds(index_dir: Path) -> list[Path]:
-    """Builds past the KEEP_BUILDS newest (names sort by time), and abandoned .tmp folders."""
-    builds = sorted(p for p in (index_dir / "builds").iterdir() if p.is_dir())
-    done = [p for p in builds if not p.name.endswith(".tmp")]
+    """Builds past the KEEP_BUILDS newest, and abandoned .tmp folders; the live build is never one of them.
+
+    Builds are ordered by the time they were finished (folder mtime), not by name: two builds made
+    within the same second have names that only differ by a random suffix.
+    """
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
+    pointer = index_dir / "CURRENT"
+    live = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+    done = [p for p in builds if not p.name.endswith(".tmp") and p.name != live]
+    keep = KEEP_BUILDS - (1 if live else 0)
     stale_tmp = [p for p in builds if p.name.endswith(".tmp") and time.time() - p.stat().st_mtime > 3600]
-    return done[:-KEEP_BUILDS] + stale_tmp
+    return (done[:-keep] if keep > 0 else done) + stale_tmp
 
 
 def remove_build(folder: Path) -> None:

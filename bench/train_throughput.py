@@ -1,0 +1,242 @@
+"""Training throughput: `domainlm train` vs TRL's SFTTrainer with default settings, same model, data,
+LoRA config and batch; plus MFU, peak RSS and a quality smoke check.
+
+    python bench/train_throughput.py                       # throughput, both trainers, 6 steps each
+    python bench/train_throughput.py --quality 600         # + val loss after 600 s of domainlm training
+    python bench/train_throughput.py --threads 1           # pin CPU threads (helps on a CPU shared with other jobs)
+
+Useful tokens are the non-padding tokens of the training sequences (every token the model has to read);
+both trainers see the same samples. The first step of each trainer is a warm-up and is not timed.
+MFU = model FLOPs per second / peak, where the peak is a large bf16 matmul measured in this same run (the
+reference peak of this CPU at this moment, so load from other jobs lowers both sides). Model FLOPs per token
+for LoRA training: 2N forward + 2N backward for input gradients through frozen weights (N = non-embedding
+weights), plus attention, plus the output head on the positions each trainer computes it for.
+Each trainer runs in its own subprocess so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "wine-shop"
+LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
+
+
+# ---- data --------------------------------------------------------------------------------------------------
+def make_samples(n: int, seed: int = 0) -> list[dict]:
+    """RAG-shaped chat samples from the example catalog: system prompt + 5 products, a question, an answer."""
+    from domainlm.config import BrandConfig
+    from domainlm.prompt import format_price, system_prompt
+
+    rows = list(csv.DictReader((EXAMPLE / "catalog.csv").open(encoding="utf-8")))
+    brand = BrandConfig(assistant_name="Vera", shop_name="Vineyard Cellars", domain="wine and spirits from our shop")
+    rng = random.Random(seed)
+    questions = ["How much is {name}?", "What does the {name} cost?", "Is {name} in stock, and at what price?",
+                 "Tell me about {name}.", "What's the alcohol level of {name}?", "Which region is {name} from?"]
+    samples = []
+    for _ in range(n):
+        picks = rng.sample(rows, 5)
+        target = rng.choice(picks)
+        lines = [f"[{p['sku']}] {p['name']} | price: {format_price(float(p['price']), 'USD')} | category: {p['category']} | "
+                 f"stock: {p['in_stock']} in stock | alcohol: {p['abv']} % | volume: {p['volume_ml']} ml | region: {p['region']}"
+                 for p in picks]
+        system = system_prompt(brand) + "\n\nProducts:\n" + "\n".join(lines)
+        q = rng.choice(questions).format(name=target["name"])
+        price = format_price(float(target["price"]), "USD")
+        answer = (f"{target['name']} ({target['sku']}) is {price} for {target['volume_ml']} ml, {target['abv']}% alcohol, "
+                  f"from {target['region']}. We have {target['in_stock']} in stock. {target['tasting_notes'].split('.')[0]}.")
+        samples.append({"messages": [{"role": "system", "content": system}, {"role": "user", "content": q},
+                                     {"role": "assistant", "content": answer}],
+                        "meta": {"kind": "product_qa", "source": "bench", "skus": [target["sku"]]}})
+    return samples
+
+
+def write_project(folder: Path, n_train: int, n_val: int, train: dict) -> Path:
+    import yaml
+
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for name, rows in (("train", make_samples(n_train, 0)), ("val", make_samples(n_val, 1))):
+        (folder / "data" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = {"name": "bench", "base_model": "smollm2-135m",
+              "adapters": {"product-expert": {"mix": {"product_qa": 1.0}}},
+              "train": {"lora_r": LORA["r"], "lora_alpha": LORA["lora_alpha"], "lora_dropout": LORA["lora_dropout"], **train}}
+    (folder / "domainlm.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return folder
+
+
+# ---- FLOPs and peak ------------------------------------------------------------------------------------------
+def model_flops_per_token(config, ctx: float, head_share: float) -> float:
+    """FLOPs per token of LoRA training (see module docstring); head_share: share of positions with a head."""
+    d, layers, inter, vocab = config.hidden_size, config.num_hidden_layers, config.intermediate_size, config.vocab_size
+    kv = d * config.num_key_value_heads // config.num_attention_heads
+    n_body = layers * (d * d * 2 + d * kv * 2 + 3 * d * inter)
+    attention = layers * 2 * 2 * ctx * d  # QK^T and AV, causal half of a ctx-long window, x2 for fwd+bwd... approx
+    return 4 * n_body + 2 * attention + 4 * vocab * d * head_share
+
+
+def measure_peak(threads: int | None) -> float:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    a = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    b = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    a @ b
+    best = 0.0
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(3):
+            a @ b
+        best = max(best, 3 * 2 * 2048**3 / (time.perf_counter() - t))
+    return best
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+# ---- the two trainers (each in a subprocess) ----------------------------------------------------------------
+def run_domainlm(args) -> dict:
+    from domainlm.config import load_project
+    from domainlm.train import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_project(Path(tmp), args.samples, 16, {
+            "batch_size": args.batch, "max_seq_len": args.seq, "max_steps": args.steps, "eval_every": 10**6,
+            "save_every": 10**6, "cpu_threads": args.threads, "bf16": "auto"})
+        summary = train(load_project(root), "product-expert")
+        metrics = [json.loads(x) for x in (root / "runs" / summary["run_id"] / "metrics.jsonl").read_text().splitlines()]
+    rows = [m for m in metrics if m["type"] == "train"]
+    # Each row has cumulative tokens and that step's tokens/s; step 1 (warm-up) is left out.
+    step_tokens = [m["tokens"] - p["tokens"] for p, m in zip(rows, rows[1:])]
+    seconds = sum(n / m["tokens_per_s"] for n, m in zip(step_tokens, rows[1:]))
+    return {"tokens": sum(step_tokens), "seconds": seconds,
+            "trained_share": summary["trained_tokens"] / summary["tokens_seen"], "rss_gb": peak_rss_gb()}
+
+
+def run_trl(args) -> dict:
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import SFTConfig, SFTTrainer
+
+    from domainlm.models.base import resolve_base_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    folder = resolve_base_model("smollm2-135m")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    data = Dataset.from_list([{"messages": s["messages"]} for s in make_samples(args.samples, 0)])
+    counted = {"tokens": 0, "steps": []}
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, a, state, control, **kw):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, a, state, control, **kw):
+            counted["steps"].append(time.perf_counter() - self.t)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = SFTConfig(output_dir=tmp, per_device_train_batch_size=args.batch, max_steps=args.steps,
+                           max_length=args.seq, report_to=[], logging_steps=10**6, save_strategy="no",
+                           use_cpu=not torch.cuda.is_available())  # required on CPU; everything else default
+        trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer,
+                             peft_config=LoraConfig(task_type="CAUSAL_LM", **LORA))
+        collate = trainer.data_collator
+        per_step: list[int] = []
+
+        def counting(features):
+            batch = collate(features)
+            per_step.append(int(batch["attention_mask"].sum()) if "attention_mask" in batch else int(batch["input_ids"].numel()))
+            return batch
+
+        trainer.data_collator = counting
+        trainer.add_callback(Clock())
+        trainer.train()
+    # Step 1 is warm-up; the dataloader may prefetch, so pair the first `steps` batches with the steps.
+    return {"tokens": sum(per_step[1:len(counted["steps"])]), "seconds": sum(counted["steps"][1:]),
+            "trained_share": 1.0, "rss_gb": peak_rss_gb(), "bf16": bool(config.bf16)}
+
+
+def child(which: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", which, "--steps", str(args.steps), "--batch", str(args.batch),
+           "--seq", str(args.seq), "--samples", str(args.samples)] + (["--threads", str(args.threads)] if args.threads else [])
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{which} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def quality(args) -> dict:
+    from domainlm.config import load_project
+    from domainlm.train import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_project(Path(tmp), 400, 40, {
+            "batch_size": args.batch, "max_seq_len": args.seq, "epochs": 10, "eval_every": 10, "save_every": 10**6,
+            "lr": 1e-3, "warmup_ratio": 0.03, "time_budget_s": args.quality, "cpu_threads": args.threads,
+            "early_stopping_patience": 0})
+        s = train(load_project(root), "product-expert")
+    return {"initial_val": s["initial_val_loss"], "final_val": s["final_val_loss"], "steps": s["steps"],
+            "wall_s": s["wall_time_s"], "ratio": s["final_val_loss"] / s["initial_val_loss"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq", type=int, default=512)
+    parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--quality", type=float, default=0, help="Seconds of domainlm training for the quality check (0: skip).")
+    parser.add_argument("--skip-trl", action="store_true")
+    parser.add_argument("--child", choices=["domainlm", "trl"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = run_domainlm(args) if args.child == "domainlm" else run_trl(args)
+        print(json.dumps(result))
+        return
+
+    from transformers import AutoConfig
+
+    from domainlm.models.base import cpu_supports_bf16, resolve_base_model
+
+    config = AutoConfig.from_pretrained(resolve_base_model("smollm2-135m"))
+    print(f"SmolLM2-135M, batch {args.batch} x {args.seq}, {args.steps} steps (first not timed), "
+          f"threads {args.threads or 'default'}, avx512_bf16: {cpu_supports_bf16()}, load avg {os.getloadavg()[0]:.1f}")
+    ours = child("domainlm", args)
+    peak = measure_peak(args.threads)
+    print(f"reference peak (bf16 2048^3 matmul, this run): {peak / 1e9:.0f} GFLOP/s")
+    ctx = args.seq / 2
+    for name, r in [("domainlm", ours)] + ([] if args.skip_trl else [("trl-default", child("trl", args))]):
+        tps = r["tokens"] / r["seconds"]
+        flops = model_flops_per_token(config, ctx, r["trained_share"]) * tps
+        r.update(tokens_per_s=tps, mfu=flops / peak)
+        print(f"{name:12s} {tps:8.1f} useful tokens/s   MFU {100 * r['mfu']:5.1f}%   peak RSS {r['rss_gb']:.2f} GB"
+              + (f"   (TRL bf16={r['bf16']})" if "bf16" in r else ""))
+        if name == "trl-default":
+            print(f"ratio domainlm / TRL default: {ours['tokens_per_s'] / tps:.2f}x (target >= 4x)")
+    if args.quality:
+        q = quality(args)
+        print(f"quality: val loss {q['initial_val']:.3f} -> {q['final_val']:.3f} ({q['ratio']:.2f}x) in {q['wall_s']:.0f} s, "
+              f"{q['steps']} steps; target <= 0.5x: {'PASS' if q['ratio'] <= 0.5 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

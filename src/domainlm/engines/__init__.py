@@ -1,0 +1,1 @@
+"""Generation engines beyond the transformers reference; each registers itself in `generate.ENGINES`."""

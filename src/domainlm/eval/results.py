@@ -1,0 +1,50 @@
+"""The per-question results file `eval/<run>/results.jsonl`: appended as each answer is scored, read on rerun.
+
+A line is `{"key": "level|variant|item-id", ...}`; a rerun skips every key already there (for the same
+catalog version), so an interrupted evaluation keeps its finished work and resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+class ResultsFile:
+    def __init__(self, path: Path, catalog_version: str):
+        self.path = path
+        self.catalog_version = catalog_version
+        self.rows: dict[str, dict] = {}
+        if path.exists():
+            with path.open("rb+") as raw:  # a kill mid-write leaves a partial last line: end it, so appends start clean
+                raw.seek(0, 2)
+                if raw.tell() > 0:
+                    raw.seek(-1, 2)
+                    if raw.read(1) != b"\n":
+                        raw.write(b"\n")
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a line cut short by a kill; that question is asked again
+                    if row.get("catalog_version") == catalog_version:
+                        self.rows[row["key"]] = row
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows
+
+    def add(self, row: dict) -> None:
+        row["catalog_version"] = self.catalog_version
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+        self.rows[row["key"]] = row
+
+    def select(self, level: str, variant: str) -> list[dict]:
+        return [r for r in self.rows.values() if r["level"] == level and r["variant"] == variant]
+
+
+def key(level: str, variant: str, item_id: str) -> str:
+    return f"{level}|{variant}|{item_id}"

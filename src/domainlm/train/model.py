@@ -1,0 +1,169 @@
+"""The model under training: the base (bf16 where it is fast), LoRA from the config, and a forward that runs
+the output head only on trained positions.
+
+Computing logits only where there is a loss is the largest single saving on a small model: SmolLM2-135M's
+tied head is 49152 x 576 (28M of its 135M weights), and assistant tokens are a minority of a RAG prompt.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from domainlm.config import TrainConfig
+from domainlm.models.base import cpu_supports_bf16
+from domainlm.train.data import IGNORE, Batch
+from domainlm.train.errors import TrainError
+
+
+def use_bf16(cfg: TrainConfig, device: torch.device) -> bool:
+    """Whether to run under bf16 autocast: `auto` means on GPUs with bf16 and CPUs with avx512_bf16/AMX."""
+    if cfg.bf16 == "off":
+        return False
+    if device.type == "cuda":
+        supported = torch.cuda.is_bf16_supported()
+    else:
+        supported = cpu_supports_bf16()
+    if cfg.bf16 == "on" and not supported:
+        warnings.warn(f"train.bf16 is `on` but this {device.type} has no fast bf16; it will be slow", stacklevel=2)
+        return True
+    return supported
+
+
+def load_for_training(base_dir: Path, cfg: TrainConfig, device: torch.device, bf16: bool,
+                      adapter_dir: Path | None = None):
+    """The base model with a trainable LoRA: new from `cfg`, or continued from `adapter_dir` (DPO, resume)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict = {}
+    if cfg.qlora:
+        if device.type != "cuda":
+            raise TrainError(
+                "train.qlora is true, but QLoRA (4-bit bitsandbytes) needs a CUDA GPU and this run is on "
+                f"{device.type}. Set train.qlora: false to train LoRA on the bf16/fp32 base instead."
+            )
+        try:
+            from transformers import BitsAndBytesConfig
+            import bitsandbytes  # noqa: F401
+        except ImportError:
+            raise TrainError("train.qlora needs bitsandbytes: pip install bitsandbytes") from None
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16 if bf16 else torch.float16,
+        )
+        kwargs["device_map"] = {"": device.index or 0}
+    # Frozen base weights are stored in bf16 when autocast runs in bf16 anyway: half the memory and no
+    # per-step casts. LoRA weights stay fp32 (peft's autocast_adapter_dtype) so the optimiser state is exact.
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype, attn_implementation="sdpa", **kwargs)
+    if cfg.qlora:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    else:
+        model.to(device)
+    model.config.use_cache = False
+    if adapter_dir is not None:
+        model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=True)
+    else:
+        lora = LoraConfig(
+            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+            target_modules=cfg.target_modules, use_dora=cfg.use_dora, use_rslora=cfg.use_rslora,
+            task_type="CAUSAL_LM", bias="none",
+        )
+        model = get_peft_model(model, lora)
+    for p in model.parameters():
+        if p.requires_grad and p.dtype != torch.float32:
+            p.data = p.data.float()
+    if bf16:
+        # Under autocast the LoRA branch runs in bf16 anyway; peft's default upcast of every adapted layer's
+        # input to the fp32 adapter dtype would add a full-activation copy (and an fp32 dropout) per layer.
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        for module in model.modules():
+            if isinstance(module, BaseTunerLayer):
+                module.cast_input_dtype_enabled = False
+    return model
+
+
+class TokenLogProbs(nn.Module):
+    """log p(target) for every trained position of a batch: (n_trained,) plus each one's segment id.
+
+    Wrapping the forward in one module lets DDP see a single call (its gradient hooks fire on `forward`).
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, position_ids, labels, segment_ids):
+        base = self.model.get_base_model()
+        # No attention_mask: transformers sees position_ids restart and builds a block-diagonal causal mask.
+        hidden = base.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
+        targets = labels[:, 1:]
+        keep = targets != IGNORE
+        logits = base.get_output_embeddings()(hidden[:, :-1][keep]).float()  # (n_trained, vocab)
+        logp = -F.cross_entropy(logits, targets[keep], reduction="none")
+        return logp, segment_ids[:, 1:][keep]
+
+
+def run_logps(module: nn.Module, batch: Batch):
+    return module(batch.input_ids, batch.position_ids, batch.labels, batch.segment_ids)
+
+
+@dataclass
+class MemoryEstimate:
+    params_gb: float
+    optimizer_gb: float
+    activations_gb: float
+    available_gb: float
+    where: str
+
+    @property
+    def total_gb(self) -> float:
+        return self.params_gb + self.optimizer_gb + self.activations_gb
+
+
+def available_memory_gb(device: torch.device) -> tuple[float, str]:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free / 2**30, f"free memory on {torch.cuda.get_device_name(device)}"
+    import psutil
+
+    return psutil.virtual_memory().available / 2**30, "available RAM"
+
+
+def estimate_memory(model, cfg: TrainConfig, device: torch.device, bf16: bool) -> MemoryEstimate:
+    """Params + optimiser + activations for one micro-batch (Korthikanti et al.'s per-layer count, 2-byte
+    activations, plus fp32 logits of every position as an upper bound on the trained ones)."""
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    optimizer = trainable * (4 + 4 + 8)  # grad + fp32 copy headroom + Adam moments
+    config = model.get_base_model().config
+    b, s = cfg.batch_size, cfg.max_seq_len
+    h = getattr(config, "hidden_size", 1024)
+    layers = getattr(config, "num_hidden_layers", 12)
+    heads = getattr(config, "num_attention_heads", 16)
+    vocab = getattr(config, "vocab_size", 32000)
+    act_bytes = 2 if bf16 else 4
+    per_layer = s * b * h * (34 + 5 * heads * s / h) * act_bytes / 2
+    activations = layers * per_layer + b * s * vocab * 4 * 2
+    available, where = available_memory_gb(device)
+    return MemoryEstimate(params / 2**30, optimizer / 2**30, activations / 2**30, available, where)
+
+
+def memory_warning(est: MemoryEstimate) -> str | None:
+    """A warning when the estimate exceeds 90% of what is available, with what to change."""
+    if est.total_gb <= 0.9 * est.available_gb:
+        return None
+    return (
+        f"this config may not fit in memory: about {est.total_gb:.1f} GiB needed (params {est.params_gb:.1f}, "
+        f"optimiser {est.optimizer_gb:.1f}, activations {est.activations_gb:.1f}) vs {est.available_gb:.1f} GiB "
+        f"{est.where}. Lower train.batch_size or train.max_seq_len (and raise train.grad_accum), or set train.qlora on a GPU."
+    )

@@ -1,0 +1,228 @@
+"""Fast training tests on a 2-layer random model: loss mask, packing, schedule, run folder, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from domainlm.config import TrainConfig, load_project
+from domainlm.train import DatasetError, TrainError, train, train_all
+from domainlm.train.data import IGNORE, ChatEncoder, Encoded, collate, pack, read_jsonl
+from domainlm.train.model import MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
+from domainlm.train.schedule import warmup_cosine
+from test_train_support import chat_sample, make_train_project, write_jsonl
+
+
+def test_loss_mask_trains_assistant_turns_and_end_of_turn_only(tiny_tokenizer):
+    messages = [
+        {"role": "system", "content": "You are Vera. Products:\n[W-1] Wine | price: $12.00"},
+        {"role": "user", "content": "How much is the wine?"},
+        {"role": "assistant", "content": "The wine is $12.00."},
+        {"role": "user", "content": "And two?"},
+        {"role": "assistant", "content": "Two are $24.00."},
+    ]
+    enc = ChatEncoder(tiny_tokenizer).encode(messages)
+    trained = [t for t in enc.labels if t != IGNORE]
+    assert tiny_tokenizer.decode(trained) == "The wine is $12.00.<|im_end|>Two are $24.00.<|im_end|>"
+    # Every masked token belongs to the template, the system prompt or a user turn.
+    masked = tiny_tokenizer.decode([t for t, l in zip(enc.input_ids, enc.labels) if l == IGNORE])
+    for text in ("You are Vera", "[W-1] Wine", "How much is the wine?", "And two?", "<|im_start|>assistant"):
+        assert text in masked
+    assert "The wine" not in masked and "Two are" not in masked
+    # The pad token is the eos token for SmolLM2: the trained <|im_end|> must not be dropped as padding.
+    assert tiny_tokenizer.pad_token_id in trained
+    last_only = ChatEncoder(tiny_tokenizer).encode(messages, train_last_only=True)
+    assert tiny_tokenizer.decode([t for t in last_only.labels if t != IGNORE]) == "Two are $24.00.<|im_end|>"
+
+
+def test_packed_sample_logits_equal_its_logits_alone(tiny_tokenizer, tiny_model):
+    encoder = ChatEncoder(tiny_tokenizer)
+    rng = random.Random(1)
+    a, b = (encoder.encode(chat_sample(rng)["messages"]) for _ in range(2))
+    packed = collate([[a, b]], tiny_tokenizer.pad_token_id, multiple_of=64)
+    alone = collate([[b]], tiny_tokenizer.pad_token_id, multiple_of=1)
+    with torch.no_grad():
+        out_packed = tiny_model(input_ids=packed.input_ids, position_ids=packed.position_ids, use_cache=False).logits
+        out_alone = tiny_model(input_ids=alone.input_ids, position_ids=alone.position_ids, use_cache=False).logits
+        # Without restarting positions the second sample would see the first: check the test can fail.
+        leaky = tiny_model(input_ids=packed.input_ids, use_cache=False).logits
+    span = slice(len(a), len(a) + len(b))
+    torch.testing.assert_close(out_packed[0, span], out_alone[0], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(leaky[0, span], out_alone[0], atol=1e-3)
+    # The padding tail is its own segment with no labels.
+    assert (packed.segment_ids[0, len(a) + len(b):] == -1).all()
+    assert (packed.labels[0, len(a) + len(b):] == IGNORE).all()
+
+
+def test_selected_head_loss_equals_full_logits_loss(tiny_tokenizer, tiny_model_dir):
+    model = load_for_training(tiny_model_dir, TrainConfig(lora_dropout=0.0), torch.device("cpu"), bf16=False)
+    encoder = ChatEncoder(tiny_tokenizer)
+    rng = random.Random(2)
+    batch = collate([[encoder.encode(chat_sample(rng)["messages"]) for _ in range(3)]], tiny_tokenizer.pad_token_id)
+    with torch.no_grad():
+        logp, _ = TokenLogProbs(model)(batch.input_ids, batch.position_ids, batch.labels, batch.segment_ids)
+        logits = model(input_ids=batch.input_ids, position_ids=batch.position_ids).logits
+    reference = torch.nn.functional.cross_entropy(logits[0, :-1], batch.labels[0, 1:], ignore_index=IGNORE)
+    assert logp.numel() == batch.n_trained
+    torch.testing.assert_close(-logp.mean(), reference, atol=1e-5, rtol=1e-5)
+
+
+def test_pack_first_fit_decreasing_fills_rows():
+    assert pack([5, 3, 4, 2], 8) == [[0, 1], [2, 3]]
+    assert pack([8, 1, 1], 8) == [[0], [1, 2]]
+    assert pack([3, 3], 8, packing=False) == [[0], [1]]
+
+
+def test_warmup_then_cosine_schedule():
+    total, warm = 100, 10
+    values = [warmup_cosine(s, total, warm) for s in range(total + 1)]
+    assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
+    assert values[10] == pytest.approx(1.0)
+    assert values[55] == pytest.approx(0.5)  # half-way through the cosine
+    assert values[100] == pytest.approx(0.0, abs=1e-9)
+    assert all(b <= a + 1e-12 for a, b in zip(values[10:], values[11:]))
+    assert warmup_cosine(5, 10, 0) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
+
+
+def test_malformed_line_names_file_and_line(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"messages": []}\n\n{"messages": [oops\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"train\.jsonl:3: not valid JSON"):
+        read_jsonl(path)
+
+
+def test_bad_record_shape_names_file_and_line(tiny_tokenizer, tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, n_train=4)
+    with (root / "data" / "train.jsonl").open("a") as handle:
+        handle.write(json.dumps({"messages": [{"role": "robot", "content": "x"}], "meta": {}}) + "\n")
+    with pytest.raises(DatasetError, match=r"train\.jsonl:6: messages\[0\] has role 'robot'"):
+        train(load_project(root), "product-expert")
+
+
+def test_train_writes_run_folder_and_adapter_reloads(tmp_path, tiny_model_dir, tiny_tokenizer):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"cost_per_hour": 2.0})
+    summary = train(load_project(root), "product-expert")
+    run = root / "runs" / summary["run_id"]
+    assert summary["status"] == "finished" and summary["steps"] == 6
+    for name in ("adapter/adapter_config.json", "adapter/adapter_model.safetensors", "config.yaml", "data.json",
+                 "versions.json", "metrics.jsonl", "loss.png", "run_card.md", "run.json", "checkpoint/state.json"):
+        assert (run / name).exists(), name
+    data = json.loads((run / "data.json").read_text())
+    assert len(data["files"]["train"]["sha256"]) == 64
+    # 48 samples alternate between two adapters, plus one shared sample.
+    assert data["files"]["train"]["records"] == 25
+    card = (run / "run_card.md").read_text()
+    for text in ("## Data", "## Cleaning", "## Configuration", "Tokens seen", "Estimated cost", "Wall time"):
+        assert text in card
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m["type"] == "eval"] == [0, 3, 6]
+    assert summary["final_val_loss"] < summary["initial_val_loss"]
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = tiny_tokenizer("<|im_start|>user\nHow much is Hendrick's Gin?<|im_end|>\n", return_tensors="pt").input_ids
+    with torch.no_grad():
+        before = base(ids).logits
+        tuned = PeftModel.from_pretrained(base, run / "adapter").eval()
+        after = tuned(ids).logits
+    assert not torch.allclose(before, after)
+    config = json.loads((run / "adapter" / "adapter_config.json").read_text())
+    targets = config["target_modules"]
+    targets = [targets] if isinstance(targets, str) else targets
+    for name in ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"):
+        assert any(name in t for t in targets), name  # every linear layer of the blocks, not the head
+
+
+def test_train_all_trains_each_adapter_from_its_own_data(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 1, "eval_every": 5})
+    summaries = train_all(load_project(root))
+    assert [s["adapter"] for s in summaries] == ["product-expert", "support-agent"]
+    assert all(s["data"]["records"] == 25 for s in summaries)  # 24 own + 1 shared each
+
+
+def test_early_stopping_keeps_best(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir,
+                              train={"lr": 0.0, "warmup_ratio": 0.0, "eval_every": 1, "early_stopping_patience": 2, "max_steps": 20})
+    summary = train(load_project(root), "product-expert")
+    assert summary["status"] == "early_stopped"
+    assert summary["steps"] == 3 and summary["best_step"] == 1
+
+
+def test_resume_refuses_adapter_of_another_base(tmp_path, tiny_model_dir, tiny_tokenizer):
+    from conftest import build_tiny_model
+
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 2, "save_every": 1})
+    summary = train(load_project(root), "product-expert")
+    info = json.loads((root / "runs" / summary["run_id"] / "run.json").read_text())
+    info["status"] = "interrupted"
+    (root / "runs" / summary["run_id"] / "run.json").write_text(json.dumps(info))
+    other = tmp_path / "other-model"
+    build_tiny_model(tiny_tokenizer, seed=1).save_pretrained(other)
+    tiny_tokenizer.save_pretrained(other)
+    project = load_project(root, [f"base_model={other}"])
+    with pytest.raises(TrainError, match=r"trained on base model .*tiny-model.*this project's base_model is .*other-model"):
+        train(project, "product-expert", resume=True)
+
+
+def test_memory_warning_names_sizes_and_fixes():
+    assert memory_warning(MemoryEstimate(0.5, 0.1, 1.0, 16.0, "available RAM")) is None
+    text = memory_warning(MemoryEstimate(8.0, 1.0, 20.0, 16.0, "available RAM"))
+    assert "29.0 GiB needed" in text and "16.0 GiB available RAM" in text and "train.batch_size" in text
+
+
+def test_memory_warning_before_first_step(tmp_path, tiny_model_dir):
+    # 4096 x 4096 tokens per micro-batch: the estimate is far above any test machine's RAM, while the few real
+    # rows of the tiny dataset still train in one small step.
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 1, "batch_size": 4096, "max_seq_len": 4096})
+    with pytest.warns(ResourceWarning, match="may not fit in memory"):
+        summary = train(load_project(root), "product-expert")
+    assert summary["memory_estimate_gb"] > 100
+
+
+def test_qlora_on_cpu_is_refused(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"qlora": True})
+    with pytest.raises(TrainError, match="QLoRA .* needs a CUDA GPU"):
+        train(load_project(root), "product-expert")
+
+
+def test_dpo_starts_from_latest_sft_run(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, dpo=24, train={"max_steps": 2, "dpo": {"max_steps": 3}})
+    project = load_project(root)
+    with pytest.raises(TrainError, match="no finished SFT run"):
+        train(project, "product-expert", stage="dpo")
+    sft = train(project, "product-expert")
+    dpo = train(project, "product-expert", stage="dpo")
+    assert dpo["parent_run"] == sft["run_id"] and dpo["stage"] == "dpo" and dpo["steps"] == 3
+    assert dpo["initial_val_loss"] == pytest.approx(math.log(2), abs=1e-3)  # policy == reference at the start
+    assert (root / "runs" / dpo["run_id"] / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_dpo_line_errors_name_file_and_line(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 1})
+    project = load_project(root)
+    train(project, "product-expert")
+    write_jsonl(root / "data" / "dpo.jsonl", [{"prompt": [{"role": "user", "content": "hi"}], "chosen": [], "rejected": []}])
+    with pytest.raises(DatasetError, match=r"dpo\.jsonl:1: `chosen` must be a non-empty list"):
+        train(project, "product-expert", stage="dpo")
+
+
+def test_cli_train_all_then_runs_list(tmp_path, tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from domainlm.cli import app
+
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 1, "eval_every": 5})
+    runner = CliRunner()
+    out = runner.invoke(app, ["train", "-c", str(root), "--all", "--set", "train.lr=1e-3"])
+    assert out.exit_code == 0, out.output
+    runs = sorted(p.name for p in (root / "runs").iterdir())
+    assert len(runs) == 2 and runs[0].endswith("product-expert-sft") and runs[1].endswith("support-agent-sft")
+    out = runner.invoke(app, ["runs", "list", "-c", str(root)], env={"COLUMNS": "250"})
+    assert out.exit_code == 0 and "support-agent" in out.output
