@@ -11,7 +11,7 @@ import sys
 from domainlm.cli.app import app, err_console
 
 # Command modules, in the order their verbs appear in `domainlm --help`.
-COMMAND_MODULES = ["project", "models", "catalog", "data", "index", "train", "runs", "eval", "export", "chat", "demo"]
+COMMAND_MODULES = ["project", "models", "catalog", "data", "index", "train", "runs", "eval", "export", "serve", "chat", "demo"]
 
 
 def _load_commands() -> None:

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Serving load test: concurrent streaming clients against `domainlm serve`, micro-batching vs one at a time.
+
+Starts the server twice on the bundled wine-shop example (cache off, so every request generates):
+the baseline runs transformers `generate` one request at a time (`serve.max_batch=1, workers=1`), the
+batched server runs up to `serve.max_batch` concurrent requests in one left-padded batch. Each client
+count sends the same number of requests, alternating between the base model and two LoRA adapters,
+and reports throughput, latency p50/p99 and time to first token (TTFT). One run, printed.
+
+    HF_HUB_OFFLINE=1 python bench/serve_load.py            # SmolLM2-135M, 8 and 32 clients, 200 requests
+    HF_HUB_OFFLINE=1 python bench/serve_load.py --quick    # tiny random model, 64 requests
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["How much is {}?", "Tell me about {}.", "Is {} in stock?", "What does {} pair with?",
+             "What is the alcohol content of {}?"]
+
+
+def tiny_model(folder: Path) -> str:
+    """A 2-layer random Llama with SmolLM2's tokenizer (the test asset), saved as a HF folder."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / "tests/assets/tokenizer")
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         tie_word_embeddings=True)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def add_adapters(root: Path, base_model: str, names: list[str]) -> None:
+    """One finished run per adapter: a LoRA (B = 0, so answers equal the base; the compute is real)."""
+    from peft import LoraConfig, get_peft_model
+
+    from domainlm.models.base import load_base_model
+
+    for name in names:
+        model, _ = load_base_model(base_model, root)
+        run = root / "runs" / f"bench-{name}"
+        config = LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+                            task_type="CAUSAL_LM")
+        get_peft_model(model, config).save_pretrained(run / "adapter")
+        (run / "run.json").write_text(json.dumps({"run_id": run.name, "adapter": name, "stage": "sft",
+                                                  "status": "finished", "finished_at": "2026-01-01T00:00:00"}))
+
+
+def make_project(folder: Path, quick: bool) -> tuple[Path, list[str]]:
+    from domainlm.scaffold import init_project
+
+    init_project(folder, "wine-shop")
+    base = tiny_model(folder / "tiny-model") if quick else "smollm2-135m"
+    text = (folder / "domainlm.yaml").read_text(encoding="utf-8")
+    text = text.replace("base_model: smollm2-135m", f"base_model: {base}", 1)
+    (folder / "domainlm.yaml").write_text(text, encoding="utf-8")
+    from domainlm.config import load_project
+
+    names = list(load_project(folder).adapters)[:2]
+    add_adapters(folder, base, names)
+    return folder, names
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`domainlm serve` in a subprocess with overrides; waits for /health."""
+
+    def __init__(self, project: Path, overrides: dict[str, object]):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        sets = [f"serve.{k}={v}" for k, v in {"backend": "transformers", "cache_size": 0,
+                                               "rate_limit_per_minute": 10**9, "queue_size": 512,
+                                               "timeout_s": 900, "catalog_poll_s": 0, **overrides}.items()]
+        env = {k: v for k, v in os.environ.items() if k not in ("DOMAINLM_API_KEYS", "DOMAINLM_ADMIN_KEY")}
+        command = [sys.executable, "-c", "from domainlm.cli import main; main()", "serve", "-c", str(project),
+                   "--port", str(self.port)] + [arg for s in sets for arg in ("--set", s)]
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "Server":
+        import httpx
+
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"server exited: {self.log.read()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("server did not become healthy in 600 s")
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def one_request(client, url: str, model: str, question: str, max_tokens: int) -> dict:
+    body = {"model": model, "messages": [{"role": "user", "content": question}], "max_tokens": max_tokens,
+            "stream": True, "stream_options": {"include_usage": True}}
+    started = time.perf_counter()
+    ttft, tokens = None, 0
+    async with client.stream("POST", url + "/v1/chat/completions", json=body) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            chunk = json.loads(line[6:])
+            if "error" in chunk:
+                raise RuntimeError(chunk["error"]["message"])
+            if chunk["choices"] and chunk["choices"][0]["delta"].get("content") and ttft is None:
+                ttft = time.perf_counter() - started
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+    latency = time.perf_counter() - started
+    return {"latency": latency, "ttft": ttft if ttft is not None else latency, "tokens": tokens}
+
+
+async def load(url: str, models: list[str], questions: list[str], clients: int, max_tokens: int) -> dict:
+    import httpx
+
+    pending = list(enumerate(questions))
+    results: list[dict] = []
+
+    async def worker(client):
+        while pending:
+            i, question = pending.pop(0)
+            results.append(await one_request(client, url, models[i % len(models)], question, max_tokens))
+
+    limits = httpx.Limits(max_connections=clients + 4)
+    async with httpx.AsyncClient(timeout=900, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        wall = time.perf_counter() - started
+    lat = sorted(r["latency"] for r in results)
+    ttft = sorted(r["ttft"] for r in results)
+    tokens = sum(r["tokens"] for r in results)
+    return {"clients": clients, "requests": len(results), "wall_s": wall, "req_s": len(results) / wall,
+            "tok_s": tokens / wall, "p50_s": pct(lat, 50), "p99_s": pct(lat, 99), "ttft_p50_s": pct(ttft, 50),
+            "ttft_p99_s": pct(ttft, 99), "mean_tokens": tokens / len(results)}
+
+
+def pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[min(98, max(0, int(q) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny random model and fewer requests")
+    parser.add_argument("--requests", type=int, help="requests per client count (default 200; 64 with --quick)")
+    parser.add_argument("--clients", default="8,32", help="comma-separated client counts")
+    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--max-batch", type=int, default=32, help="serve.max_batch of the batched server")
+    parser.add_argument("--baseline-requests", type=int,
+                        help="requests for the one-at-a-time baseline (default: same as --requests)")
+    parser.add_argument("--baseline-clients", help="client counts for the baseline (default: same as --clients); "
+                                                   "its throughput is serial whatever the count")
+    args = parser.parse_args()
+    requests = args.requests or (64 if args.quick else 200)
+    baseline_requests = args.baseline_requests or requests
+    counts = [int(c) for c in args.clients.split(",")]
+
+    from domainlm.catalog import load_catalog
+    from domainlm.config import load_project
+
+    folder = Path(tempfile.mkdtemp(prefix="domainlm-serve-bench-"))
+    try:
+        project_dir, adapters = make_project(folder / "shop", args.quick)
+        project = load_project(project_dir)
+        names = [p.name for p in load_catalog(project.catalog, project.root).products]
+        questions = [QUESTIONS[i % len(QUESTIONS)].format(names[(i * 7) % len(names)]) for i in range(max(
+            requests, baseline_requests))]
+        from domainlm.serve.service import base_model_id
+
+        models = [base_model_id(project), *adapters]
+        print(f"model: {project.base_model}  adapters: {', '.join(adapters)}  max_tokens: {args.max_tokens}  "
+              f"cpus: {os.cpu_count()}  load avg: {os.getloadavg()[0]:.1f}")
+        rows = []
+        baseline_counts = [int(c) for c in (args.baseline_clients or args.clients).split(",")]
+        setups = [("baseline (1 at a time)", {"max_batch": 1, "workers": 1}, baseline_requests, baseline_counts),
+                  (f"batched (max_batch={args.max_batch})", {"max_batch": args.max_batch,
+                                                              "workers": max(counts)}, requests, counts)]
+        for label, overrides, n, client_counts in setups:
+            with Server(project_dir, overrides) as server:
+                asyncio.run(load(server.url, models, questions[:4], 2, args.max_tokens))  # warm-up
+                for clients in client_counts:
+                    result = asyncio.run(load(server.url, models, questions[:n], clients, args.max_tokens))
+                    rows.append((label, result))
+                    print(f"  {label:28} {clients:3} clients: {result['req_s']:.2f} req/s", flush=True)
+        print()
+        header = f"{'server':28} {'clients':>7} {'reqs':>5} {'wall s':>7} {'req/s':>7} {'tok/s':>7} " \
+                 f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'speedup':>7}"
+        print(header)
+        print("-" * len(header))
+        base = {r["clients"]: r["req_s"] for label, r in rows if label.startswith("baseline")}
+        for label, r in rows:
+            # against the baseline at the same client count, else its best (it is serial at any count)
+            speedup = r["req_s"] / base.get(r["clients"], max(base.values()))
+            print(f"{label:28} {r['clients']:7} {r['requests']:5} {r['wall_s']:7.1f} {r['req_s']:7.2f} "
+                  f"{r['tok_s']:7.1f} {r['p50_s']:7.2f} {r['p99_s']:7.2f} {r['ttft_p50_s']:7.2f} "
+                  f"{r['ttft_p99_s']:7.2f} {speedup:6.1f}x")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

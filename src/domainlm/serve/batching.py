@@ -1,0 +1,263 @@
+"""Micro-batching for the transformers engine: concurrent `generate` calls share one padded batch.
+
+Each serving thread calls `generate` as it would on the plain engine and blocks; a scheduler thread
+collects the calls that arrive within `max_wait_ms` (up to `max_batch`), left-pads their prompts and
+runs one `model.generate`. Rows with different LoRA adapters go in the same batch through PEFT's
+`adapter_names` (mixed-adapter inference); `__base__` is the base model. Sampling requests with a seed
+run alone, so a seed still reproduces an answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from domainlm.generate import Generation, GenerationParams
+from domainlm.prompt import Message, chat_text
+
+BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter" in `adapter_names`
+_END = object()  # closes a streaming request's sink
+
+
+@dataclass
+class _Request:
+    messages: list[Message]
+    params: GenerationParams
+    adapter: str | None
+    future: Future = field(default_factory=Future)
+    sink: queue.Queue | None = None  # text deltas for a streaming caller, then _END
+
+    def group(self) -> tuple:
+        """Requests with the same group key can share a batch."""
+        if self.params.temperature > 0 and self.params.seed is not None:
+            return ("seeded", id(self))
+        if self.params.temperature > 0:
+            return ("sample", self.params.temperature, self.params.top_p)
+        return ("greedy",)
+
+
+def batchable(engine) -> bool:
+    """True for engines that expose a Hugging Face model and tokenizer (the transformers engine)."""
+    return all(hasattr(engine, name) for name in ("model", "tokenizer", "eot")) and hasattr(engine.model, "generate")
+
+
+class BatchingEngine:
+    """Wraps a transformers engine; `generate` batches, every other attribute is the wrapped engine's.
+
+    >>> engine = BatchingEngine(TransformersEngine(model, tokenizer), max_batch=8)
+    >>> engine.generate(messages, GenerationParams(max_new_tokens=64), adapter="product-expert")
+    """
+
+    def __init__(self, engine, max_batch: int = 8, max_wait_ms: float = 10.0):
+        self.inner = engine
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_ms / 1000
+        self.batches_run = 0
+        self.rows_run = 0
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="domainlm-batcher", daemon=True)
+        self._thread.start()
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
+        request = _Request(messages, params, adapter)
+        self._queue.put(request)
+        return request.future.result()
+
+    def stream(self, messages: list[Message], params: GenerationParams, adapter: str | None = None):
+        """Text deltas as the batch generates them, then the final `Generation` (the engine `stream` protocol)."""
+        request = _Request(messages, params, adapter, sink=queue.Queue())
+        self._queue.put(request)
+        while (item := request.sink.get()) is not _END:
+            yield item
+        yield request.future.result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    # ---- scheduler thread
+    def _loop(self) -> None:
+        import time
+
+        waiting: list[_Request] = []
+        while True:
+            if not waiting:
+                first = self._queue.get()
+                if first is None:
+                    return
+                waiting.append(first)
+            deadline = time.monotonic() + self.max_wait_s
+            while len(waiting) < self.max_batch * 2:
+                timeout = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=max(timeout, 0)) if timeout > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._fail(waiting, RuntimeError("the batching engine was closed"))
+                    return
+                waiting.append(item)
+            key = waiting[0].group()
+            batch = [r for r in waiting if r.group() == key][: self.max_batch]
+            waiting = [r for r in waiting if r not in batch]
+            try:
+                results = self._run(batch)
+            except Exception as exc:  # handed to every caller of this batch, which raises it
+                self._fail(batch, exc)
+                continue
+            for request, result in zip(batch, results):
+                request.future.set_result(result)
+                if request.sink is not None:
+                    request.sink.put(_END)
+
+    @staticmethod
+    def _fail(requests: list[_Request], exc: BaseException) -> None:
+        for request in requests:
+            if not request.future.done():
+                request.future.set_exception(exc)
+            if request.sink is not None:
+                request.sink.put(_END)
+
+    def _adapter_names(self, batch: list[_Request]) -> list[str] | None:
+        model = self.inner.model
+        names = [BASE_ADAPTER if r.adapter in (None, "base") else r.adapter for r in batch]
+        if not hasattr(model, "peft_config"):
+            if any(n != BASE_ADAPTER for n in names):
+                raise ValueError(f"adapter {batch[0].adapter!r} requested but the model has no adapters loaded")
+            return None
+        missing = sorted({n for n in names if n != BASE_ADAPTER and n not in model.peft_config})
+        if missing:
+            raise ValueError(f"adapter(s) {', '.join(missing)} not loaded; loaded: {', '.join(model.peft_config)}")
+        return names
+
+    def _run(self, batch: list[_Request]) -> list[Generation]:
+        import torch
+
+        engine, tokenizer = self.inner, self.inner.tokenizer
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token  # left padding needs a pad token; masked out anyway
+        texts = [chat_text(tokenizer, r.messages, add_generation_prompt=True) for r in batch]
+        inputs = tokenizer(texts, return_tensors="pt", add_special_tokens=False, padding=True,
+                           padding_side="left").to(engine.model.device)
+        lengths = inputs["attention_mask"].sum(dim=1).tolist()
+        params = batch[0].params
+        max_new = max(r.params.max_new_tokens for r in batch)
+        sample = params.temperature > 0
+        eos = tokenizer.convert_tokens_to_ids(engine.eot)
+        kwargs = dict(max_new_tokens=max_new, do_sample=sample, eos_token_id=eos,
+                      pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos)
+        if sample:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        # The engine's lock: its own `stream` and `load_adapter` change the shared model's adapter state.
+        lock = getattr(engine, "_lock", None) or contextlib.nullcontext()
+        if any(r.sink is not None for r in batch):
+            kwargs["streamer"] = _RowStreamer(tokenizer, batch, eos)
+        with lock, torch.inference_mode():
+            names = self._adapter_names(batch)
+            if names is not None:
+                kwargs["adapter_names"] = names
+            output = engine.model.generate(**inputs, **kwargs)
+        self.batches_run += 1
+        self.rows_run += len(batch)
+        width = inputs["input_ids"].shape[1]
+        results = []
+        for row, request, prompt_len in zip(output, batch, lengths):
+            new = row[width:].tolist()
+            if eos in new:
+                new = new[: new.index(eos) + 1]
+            cap = request.params.max_new_tokens
+            finish = "length" if len(new) >= cap and new[cap - 1:cap] != [eos] else "stop"
+            new = new[:cap]
+            text = tokenizer.decode(new, skip_special_tokens=True)
+            for stop in request.params.stop:
+                if stop and stop in text:
+                    text, finish = text.split(stop, 1)[0], "stop"
+            results.append(Generation(text.strip(), int(prompt_len), len(new), finish))
+        return results
+
+
+class _RowStreamer:
+    """A transformers streamer for a batch: splits each step's tokens by row, sends decoded deltas to each sink."""
+
+    def __init__(self, tokenizer, batch: list[_Request], eos: int):
+        self.tokenizer = tokenizer
+        self.batch = batch
+        self.eos = eos
+        self.tokens: list[list[int]] = [[] for _ in batch]
+        self.sent = ["" for _ in batch]
+        self.done = [False for _ in batch]
+        self.prompt_seen = False
+
+    def put(self, value) -> None:
+        if not self.prompt_seen:  # generate sends the prompt (batch, seq) once before the first step
+            self.prompt_seen = True
+            return
+        for i, token in enumerate(value.reshape(len(self.batch), -1)[:, -1].tolist()):  # one new token per row
+            request = self.batch[i]
+            if self.done[i]:
+                continue
+            if token == self.eos:
+                self.done[i] = True
+                continue
+            self.tokens[i].append(token)
+            self.done[i] = len(self.tokens[i]) >= request.params.max_new_tokens
+            if request.sink is None:
+                continue
+            text = self.tokenizer.decode(self.tokens[i], skip_special_tokens=True)
+            if text.endswith("\ufffd"):  # half a multi-byte character: wait for the rest
+                continue
+            if len(text) > len(self.sent[i]) and text.startswith(self.sent[i]):
+                request.sink.put(text[len(self.sent[i]):])
+                self.sent[i] = text
+
+    def end(self) -> None:
+        pass
+
+
+class SerialEngine:
+    """Wraps an engine that is not safe to call from several threads (llama.cpp's context): one call at a time.
+
+    Retrieval, guard and verification of concurrent requests still run in parallel; only generation waits.
+    """
+
+    def __init__(self, engine):
+        self.inner = engine
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if name != "stream":
+            return attr
+
+        def stream(*args, **kwargs):  # holds the lock until the stream is exhausted or closed
+            with self._lock:
+                yield from attr(*args, **kwargs)
+
+        return stream
+
+    def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
+        with self._lock:
+            return self.inner.generate(messages, params, adapter=adapter)
+
+    def load_adapter(self, name: str, path) -> None:
+        with self._lock:
+            self.inner.load_adapter(name, path)
+
+
+def for_serving(engine, max_batch: int, batch_wait_ms: float):
+    """The engine as the server runs it: micro-batched (transformers), serialized (not thread-safe), or as is."""
+    if max_batch > 1 and batchable(engine):
+        return BatchingEngine(engine, max_batch, batch_wait_ms)
+    if batchable(engine) or getattr(engine, "thread_safe", False):
+        return engine  # the transformers engine locks itself; thread-safe engines (vLLM's client) run in parallel
+    return SerialEngine(engine)

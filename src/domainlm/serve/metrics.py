@@ -1,0 +1,29 @@
+"""Prometheus metrics of one server (its own registry, so several servers can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+
+
+class Metrics:
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("domainlm_requests", "HTTP requests by route and status", ["route", "status"], registry=r)
+        self.latency = Histogram("domainlm_request_latency_seconds", "Chat completion latency", ["stream"],
+                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.ttft = Histogram("domainlm_time_to_first_token_seconds", "Time to the first streamed text",
+                              buckets=LATENCY_BUCKETS, registry=r)
+        self.tokens = Counter("domainlm_tokens", "Tokens processed", ["kind"], registry=r)
+        self.cache = Counter("domainlm_cache_lookups", "Answer cache lookups", ["hit"], registry=r)
+        self.guard = Counter("domainlm_guard_verdicts", "Input guard verdicts", ["kind", "action"], registry=r)
+        self.verifier = Counter("domainlm_verifier_actions", "Output verifier actions", ["action"], registry=r)
+        self.rejected = Counter("domainlm_rejected", "Requests refused before generation", ["reason"], registry=r)
+        self.reloads = Counter("domainlm_catalog_reloads", "Catalog reloads", ["outcome"], registry=r)
+        self.queue_depth = Gauge("domainlm_queue_depth", "Requests waiting for generation", registry=r)
+        self.in_flight = Gauge("domainlm_in_flight", "Requests generating now", registry=r)
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)
