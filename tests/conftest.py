@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-# A real PostgreSQL server, installed from Debian packages and started by the tests themselves.
-pytest_plugins = ["support.postgres"]
+# Real servers the tests start themselves: PostgreSQL (from Debian packages) and a llama.cpp OpenAI server.
+pytest_plugins = ["support.postgres", "support.llama_server"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import re
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
+from support.embedders import HashEmbedder
 
 from domainlm.assistant import Answer, Assistant
 from domainlm.config import load_project
 from domainlm.generate import Generation, GenerationParams
 
 PARAMS = GenerationParams(max_new_tokens=8)
-
-
-class HashEmbedder:
-    """Hashed bag of words: deterministic and instant, so the real retriever and guard run fast in tests."""
-
-    name = "hash"
-    dim = 256
-
-    def encode(self, texts, progress=None):
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[i, zlib.crc32(word.encode()) % self.dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
 
 
 def use_tiny_model(root: Path, model_dir: Path, extra: str = "") -> None:

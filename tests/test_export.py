@@ -245,7 +245,6 @@ def test_unsupported_architecture_writes_nothing(project, tiny_model_dir):
 
 
 def test_nan_adapter_is_refused(project):
-    import torch
     from safetensors.torch import load_file, save_file
 
     from domainlm.export import ExportError, load_run

