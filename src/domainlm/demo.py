@@ -31,7 +31,7 @@ DEMO_OVERRIDES = [
     "train.val_max_samples=40",
     "train.save_every=25",
 ]
-EVAL_QUESTIONS = 12  # per split and per attack set
+EVAL_QUESTIONS = 8  # per split and per attack set
 # Seconds of training: the first adapter (the one evaluated) gets most of the CPU budget; the others get a
 # short run so every adapter exists and is servable (`domainlm train --all` trains them in full).
 MAIN_ADAPTER_BUDGET_S = 300
