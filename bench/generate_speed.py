@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 
 def bench_transformers(model, tokenizer, ids: list[int], n: int) -> tuple[float, float]:
