@@ -4,22 +4,16 @@ one that answers garbage. Every accepted teacher output must pass the catalog ch
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
+from support.net import free_port
 from test_data import FILES, build, grounded_values, read
 
 TEACHER_OVERRIDES = ["retrieval.top_k=3", "data.size=400", "data.teacher.model=smollm2",
                      "data.teacher.max_retries=1", "data.teacher.timeout_s=60"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class GarbageHandler(BaseHTTPRequestHandler):

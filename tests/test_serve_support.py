@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from pathlib import Path
 
-from conftest import SMALL_CATALOG_CSV, SMALL_KNOWLEDGE_MD, SMALL_PROJECT_YAML, build_tiny_model
+from conftest import (
+    SMALL_CATALOG_CSV,
+    SMALL_KNOWLEDGE_MD,
+    SMALL_PROJECT_YAML,
+    build_tiny_model,
+)
+from support.net import free_port
 
 ADAPTERS = ("product-expert", "support-agent")
 API_KEY = "test-key-1"
@@ -62,11 +67,6 @@ def make_serve_project(root: Path, tokenizer, extra_yaml: str = SERVE_YAML) -> P
         write_lora_run(root, model_dir, tokenizer, name, seed)
     return root
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerThread:

@@ -46,6 +46,8 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from support.net import free_port as _free_port
+
 __all__ = [
     "PostgresServer",
     "ensure_postgres_installed",
@@ -282,11 +284,6 @@ def _pg_user_can_use(path: Path) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_open(port: int) -> bool:
