@@ -199,3 +199,9 @@ def test_postgres_gives_same_products_and_version_as_csv(tmp_path, postgres_url)
     assert from_pg.version == from_csv.version
     by_query = load_catalog(CatalogConfig(source=url, query="SELECT * FROM products ORDER BY sku DESC", **MAPPING))
     assert by_query.version == from_csv.version
+    # NUMERIC columns arrive as Decimal; they must type like the same numbers in a CSV.
+    numeric = load_catalog(CatalogConfig(source=url, **MAPPING, query=(
+        "SELECT sku, name, category, CAST(price AS NUMERIC(10, 2)) AS price, in_stock, "
+        "CAST(abv AS NUMERIC(5, 1)) AS abv, CAST(volume_ml AS NUMERIC) AS volume_ml, region, notes FROM products")))
+    assert [p.canonical() for p in numeric] == [p.canonical() for p in from_csv]
+    assert numeric.version == from_csv.version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def parse_price(value: Any, currency: str) -> float:
     """
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, Decimal):  # SQL NUMERIC columns
+        value = float(value)
     if isinstance(value, (int, float)):
         number = float(value)
     else:
@@ -106,6 +109,8 @@ def parse_stock(value: Any) -> int | bool:
 def _typed(value: Any) -> Any:
     """Text from CSV becomes int or float where it is one; whole floats become ints (13.0 -> 13) so
     every source types a value the same way and gives the same catalog version."""
+    if isinstance(value, Decimal):  # SQL NUMERIC columns: 14.50 -> 14.5, like the same value in a CSV
+        value = float(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if not isinstance(value, str):
