@@ -176,6 +176,14 @@ def test_build_open_and_update(small_project, shop, embedder):
     builds = sorted(p.name for p in (index_dir / "builds").iterdir())
     assert len(builds) == 2 and not any(b.endswith(".tmp") for b in builds)
 
+    # Nothing changed since: the update writes nothing and embeds nothing.
+    live = (index_dir / "CURRENT").read_text()
+    embedder.texts.clear()
+    stats = update_index(project, catalog, sections, embedder=embedder)
+    assert stats.current and stats.unchanged == 6 and embedder.texts == []
+    assert (index_dir / "CURRENT").read_text() == live
+    assert sorted(p.name for p in (index_dir / "builds").iterdir()) == builds
+
 
 def test_missing_and_corrupt_index(small_project, shop, embedder):
     project, catalog, sections = shop
@@ -234,5 +242,7 @@ def test_cli_build_query_update(small_project, monkeypatch, capsys):
     assert "domainlm index update" in " ".join((captured.out + captured.err).split())
     _cli(["index", "update"])
     assert "price/stock only" in capsys.readouterr().out
+    _cli(["index", "update"])
+    assert "Index is current" in capsys.readouterr().out
     _cli(["index", "query", "cloudy bay", "--set", "retrieval.top_k=1"])
     assert "$25.99" in capsys.readouterr().out

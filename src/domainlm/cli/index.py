@@ -79,6 +79,10 @@ def update(config: ConfigOption = DEFAULT_CONFIG, set_: SetOption = None) -> Non
     project, catalog, sections = _inputs(config, set_)
     with _Bars() as bars:
         stats = update_index(project, catalog, sections, progress=bars)
+    if stats.current:
+        console.print(f"Index is current (catalog version {stats.catalog_version}, "
+                      f"{stats.unchanged} products); nothing written.")
+        return
     console.print(_summary("Index updated", [
         ("added", str(stats.added)), ("changed (re-embedded)", str(stats.changed)),
         ("price/stock only", str(stats.volatile)), ("deleted", str(stats.deleted)), ("unchanged", str(stats.unchanged)),

@@ -15,7 +15,7 @@ from domainlm.knowledge import KnowledgeSection
 from domainlm.retrieval import persist
 from domainlm.retrieval.embed import Embedder, get_embedder
 from domainlm.retrieval.errors import IndexMissingError
-from domainlm.retrieval.state import IndexState, Progress, UpdateStats, apply_update, assemble
+from domainlm.retrieval.state import IndexState, Progress, UpdateStats, apply_update, assemble, knowledge_version
 from domainlm.retrieval.stores import STORES
 
 
@@ -81,8 +81,9 @@ def update_index(project: ProjectConfig, catalog: Catalog, sections: list[Knowle
     """Apply added, changed and deleted products (by id and content hash) without a rebuild.
 
     Only products whose embedded text changed are re-embedded; price and stock changes refresh the
-    filter columns. The result is written as a new build and swapped in. With no index yet, raises
-    IndexMissingError naming `domainlm index build`.
+    filter columns. The result is written as a new build and swapped in; when neither the catalog nor
+    the knowledge changed, nothing is written (`stats.current` is True), so a frequent cron job does not
+    churn builds. With no index yet, raises IndexMissingError naming `domainlm index build`.
     """
     started = time.perf_counter()
     index_dir = project.path("index")
@@ -90,6 +91,11 @@ def update_index(project: ProjectConfig, catalog: Catalog, sections: list[Knowle
         old, manifest = load_state(project)
     except IndexMissingError:
         raise IndexMissingError(f"{index_dir}: no index to update yet. Build it with `domainlm index build`.") from None
+    if (manifest.get("catalog_version") == catalog.version
+            and manifest.get("knowledge_version") == knowledge_version(sections)):
+        old.store.close()
+        return UpdateStats(unchanged=old.n_live, catalog_version=catalog.version, current=True,
+                           seconds=time.perf_counter() - started)
     emb = get_embedder(embedder or old.embedder_name, project.root)
     build_id, tmp = persist.new_build_dir(index_dir)
     with persist.discard_on_error(tmp):

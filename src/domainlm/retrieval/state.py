@@ -150,6 +150,7 @@ class UpdateStats:
     passages_embedded: int = 0
     catalog_version: str = ""
     seconds: float = 0.0
+    current: bool = False  # the index was already built from this catalog and knowledge: nothing written
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
