@@ -5,8 +5,11 @@ The transformers engine is the reference; faster engines register beside it.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from domainlm.prompt import Message, chat_text, end_of_turn_token
 from domainlm.registry import Registry
@@ -29,6 +32,47 @@ class Generation:
     finish_reason: str  # "stop" or "length"
 
 
+class GenerationCancelled(Exception):
+    """Generation stopped early because its caller went away; there is no answer (and nothing to cache)."""
+
+
+_CANCEL: ContextVar[threading.Event | None] = ContextVar("domainlm_cancel", default=None)
+
+
+@contextlib.contextmanager
+def cancel_scope(event: threading.Event) -> Iterator[threading.Event]:
+    """Generation started in this thread inside the scope stops at its next token once `event` is set.
+
+    The serving layer sets the event when a client disconnects or times out; engines read it with
+    `current_cancel()`, so the pipeline between them (assistant, guard, verifier) needs no parameter for it.
+    """
+    token = _CANCEL.set(event)
+    try:
+        yield event
+    finally:
+        _CANCEL.reset(token)
+
+
+def current_cancel() -> threading.Event | None:
+    """The cancel event of the enclosing `cancel_scope`, if any."""
+    return _CANCEL.get()
+
+
+class CancelCriteria:
+    """A transformers stopping criterion: every row is done once any of `events` is set (checked once per token)."""
+
+    def __init__(self, *events: threading.Event | None):
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
 class Engine(Protocol):
     def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation: ...
 
@@ -46,8 +90,6 @@ class TransformersEngine:
     """
 
     def __init__(self, model, tokenizer, adapters: dict | None = None):
-        import threading
-
         self.model = model
         self.tokenizer = tokenizer
         self.eot = end_of_turn_token(tokenizer)
@@ -83,7 +125,7 @@ class TransformersEngine:
         self.model.set_adapter(adapter)
         return contextlib.nullcontext()
 
-    def _prepare(self, messages: list[Message], params: GenerationParams):
+    def _prepare(self, messages: list[Message], params: GenerationParams, cancel: CancelCriteria | None = None):
         text = chat_text(self.tokenizer, messages, add_generation_prompt=True)
         inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.model.device)
         sample = params.temperature > 0
@@ -97,6 +139,10 @@ class TransformersEngine:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
+        if cancel is not None:
+            from transformers import StoppingCriteriaList
+
+            kwargs["stopping_criteria"] = StoppingCriteriaList([cancel])
         return inputs, kwargs
 
     def _run(self, inputs, kwargs, params: GenerationParams, adapter: str | None):
@@ -108,23 +154,33 @@ class TransformersEngine:
             return self.model.generate(**inputs, **kwargs)
 
     def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
-        inputs, kwargs = self._prepare(messages, params)
+        cancel = CancelCriteria(current_cancel())
+        inputs, kwargs = self._prepare(messages, params, cancel)
         output = self._run(inputs, kwargs, params, adapter)
+        return self._result(output, inputs, params, cancel)
+
+    def _result(self, output, inputs, params: GenerationParams, cancel: CancelCriteria) -> Generation:
         new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        count = len(new_tokens)  # one row, so no padding: generation ended at end of turn or the cap
         answer = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        finish = "stop" if len(new_tokens) < params.max_new_tokens else "length"
+        finish = "stop" if count < params.max_new_tokens else "length"
+        if finish == "stop" and cancel.is_set() and \
+                new_tokens[-1:].tolist() != [self.tokenizer.convert_tokens_to_ids(self.eot)]:
+            raise GenerationCancelled(f"generation cancelled after {count} of {params.max_new_tokens} tokens")
         for stop in params.stop:
             if stop and stop in answer:
                 answer, finish = answer.split(stop, 1)[0], "stop"
-        return Generation(answer.strip(), int(inputs["input_ids"].shape[1]), int(len(new_tokens)), finish)
+        return Generation(answer.strip(), int(inputs["input_ids"].shape[1]), int(count), finish)
 
     def stream(self, messages: list[Message], params: GenerationParams, adapter: str | None = None):
         """Text deltas as they are generated, then the final `Generation` (same text as `generate`)."""
-        import threading
-
         from transformers import TextIteratorStreamer
 
-        inputs, kwargs = self._prepare(messages, params)
+        # The caller's cancel event, and our own that closing this generator early (the client went away) sets:
+        # either stops the generating thread at its next token and releases the model.
+        closed = threading.Event()
+        cancel = CancelCriteria(current_cancel(), closed)
+        inputs, kwargs = self._prepare(messages, params, cancel)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         result: dict = {}
 
@@ -137,19 +193,20 @@ class TransformersEngine:
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
-        for delta in streamer:
-            if delta:
-                yield delta
-        thread.join()
+        try:
+            for delta in streamer:
+                if delta:
+                    yield delta
+        except GeneratorExit:
+            closed.set()
+            for _ in streamer:  # drain so the generating thread never blocks on a full queue
+                pass
+            raise
+        finally:
+            thread.join()
         if "error" in result:
             raise result["error"]
-        new_tokens = result["output"][0, inputs["input_ids"].shape[1]:]
-        answer = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        finish = "stop" if len(new_tokens) < params.max_new_tokens else "length"
-        for stop in params.stop:
-            if stop and stop in answer:
-                answer, finish = answer.split(stop, 1)[0], "stop"
-        yield Generation(answer.strip(), int(inputs["input_ids"].shape[1]), int(len(new_tokens)), finish)
+        yield self._result(result["output"], inputs, params, cancel)
 
 
 # Engines in their own modules register themselves when imported; each imports its library lazily,

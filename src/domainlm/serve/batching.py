@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from domainlm.generate import Generation, GenerationParams
+from domainlm.generate import CancelCriteria, Generation, GenerationCancelled, GenerationParams, current_cancel
 from domainlm.prompt import Message, chat_text
 
 BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter" in `adapter_names`
@@ -29,6 +29,12 @@ class _Request:
     adapter: str | None
     future: Future = field(default_factory=Future)
     sink: queue.Queue | None = None  # text deltas for a streaming caller, then _END
+    closed: threading.Event = field(default_factory=threading.Event)  # the stream was closed early
+    cancel: CancelCriteria | None = None
+
+    def __post_init__(self) -> None:
+        # The caller's cancel scope (the server's, per request) and the stream's own close both stop this row.
+        self.cancel = CancelCriteria(current_cancel(), self.closed)
 
     def group(self) -> tuple:
         """Requests with the same group key can share a batch."""
@@ -57,6 +63,9 @@ class BatchingEngine:
         self.max_wait_s = max_wait_ms / 1000
         self.batches_run = 0
         self.rows_run = 0
+        self.tokens_generated = 0  # decode steps actually run, summed over rows (cancelled rows stop counting)
+        self.rows_cancelled = 0
+        self.rows_active = 0  # rows of the batch now generating
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="domainlm-batcher", daemon=True)
         self._thread.start()
@@ -73,8 +82,12 @@ class BatchingEngine:
         """Text deltas as the batch generates them, then the final `Generation` (the engine `stream` protocol)."""
         request = _Request(messages, params, adapter, sink=queue.Queue())
         self._queue.put(request)
-        while (item := request.sink.get()) is not _END:
-            yield item
+        try:
+            while (item := request.sink.get()) is not _END:
+                yield item
+        except GeneratorExit:
+            request.closed.set()  # the row stops at the batch's next step; the batch goes on without it
+            raise
         yield request.future.result()
 
     def close(self) -> None:
@@ -103,6 +116,12 @@ class BatchingEngine:
                     self._fail(waiting, RuntimeError("the batching engine was closed"))
                     return
                 waiting.append(item)
+            for request in [r for r in waiting if r.cancel.is_set()]:  # the caller left while it waited
+                waiting.remove(request)
+                self.rows_cancelled += 1
+                self._fail([request], GenerationCancelled("the request was cancelled before it started"))
+            if not waiting:
+                continue
             key = waiting[0].group()
             batch = [r for r in waiting if r.group() == key][: self.max_batch]
             waiting = [r for r in waiting if r not in batch]
@@ -112,7 +131,10 @@ class BatchingEngine:
                 self._fail(batch, exc)
                 continue
             for request, result in zip(batch, results):
-                request.future.set_result(result)
+                if isinstance(result, BaseException):
+                    request.future.set_exception(result)
+                else:
+                    request.future.set_result(result)
                 if request.sink is not None:
                     request.sink.put(_END)
 
@@ -136,7 +158,7 @@ class BatchingEngine:
             raise ValueError(f"adapter(s) {', '.join(missing)} not loaded; loaded: {', '.join(model.peft_config)}")
         return names
 
-    def _run(self, batch: list[_Request]) -> list[Generation]:
+    def _run(self, batch: list[_Request]) -> list[Generation | GenerationCancelled]:
         import torch
 
         engine, tokenizer = self.inner, self.inner.tokenizer
@@ -162,11 +184,19 @@ class BatchingEngine:
         lock = getattr(engine, "_lock", None) or contextlib.nullcontext()
         if any(r.sink is not None for r in batch):
             kwargs["streamer"] = _RowStreamer(tokenizer, batch, eos)
-        with lock, torch.inference_mode():
-            names = self._adapter_names(batch)
-            if names is not None:
-                kwargs["adapter_names"] = names
-            output = engine.model.generate(**inputs, **kwargs)
+        from transformers import StoppingCriteriaList
+
+        cancelled = _RowsCancelled(batch, inputs["input_ids"].shape[1])
+        kwargs["stopping_criteria"] = StoppingCriteriaList([cancelled])
+        self.rows_active = len(batch)
+        try:
+            with lock, torch.inference_mode():
+                names = self._adapter_names(batch)
+                if names is not None:
+                    kwargs["adapter_names"] = names
+                output = engine.model.generate(**inputs, **kwargs)
+        finally:
+            self.rows_active = 0
         self.batches_run += 1
         self.rows_run += len(batch)
         width = inputs["input_ids"].shape[1]
@@ -178,12 +208,42 @@ class BatchingEngine:
             cap = request.params.max_new_tokens
             finish = "length" if len(new) >= cap and new[cap - 1:cap] != [eos] else "stop"
             new = new[:cap]
+            if cancelled.at[len(results)] is not None:  # the rest of the row is padding
+                new = new[:cancelled.at[len(results)]]
+                self.tokens_generated += len(new)
+                self.rows_cancelled += 1
+                results.append(GenerationCancelled(f"generation cancelled after {len(new)} of {cap} tokens"))
+                continue
+            self.tokens_generated += len(new)
             text = tokenizer.decode(new, skip_special_tokens=True)
             for stop in request.params.stop:
                 if stop and stop in text:
                     text, finish = text.split(stop, 1)[0], "stop"
             results.append(Generation(text.strip(), int(prompt_len), len(new), finish))
         return results
+
+
+class _RowsCancelled:
+    """Stopping criterion of a batch: a row is done once its request is cancelled; the others go on.
+
+    transformers pads a finished row from then on and ends the batch when every row is done, so a batch whose
+    callers all left stops at its next step.
+    """
+
+    def __init__(self, batch: list[_Request], prompt_width: int):
+        self.batch = batch
+        self.width = prompt_width
+        self.at: list[int | None] = [None] * len(batch)  # tokens a row had generated when it was cancelled
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        done = []
+        for i, request in enumerate(self.batch):
+            if self.at[i] is None and request.cancel.is_set():
+                self.at[i] = input_ids.shape[1] - self.width
+            done.append(self.at[i] is not None)
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 class _RowStreamer:
@@ -204,7 +264,7 @@ class _RowStreamer:
             return
         for i, token in enumerate(value.reshape(len(self.batch), -1)[:, -1].tolist()):  # one new token per row
             request = self.batch[i]
-            if self.done[i]:
+            if self.done[i] or request.cancel.is_set():
                 continue
             if token == self.eos:
                 self.done[i] = True

@@ -24,6 +24,17 @@ class Metrics:
         self.reloads = Counter("domainlm_catalog_reloads", "Catalog reloads", ["outcome"], registry=r)
         self.queue_depth = Gauge("domainlm_queue_depth", "Requests waiting for generation", registry=r)
         self.in_flight = Gauge("domainlm_in_flight", "Requests generating now", registry=r)
+        self.cancelled = Counter("domainlm_cancelled", "Requests whose generation stopped because the client left "
+                                 "or timed out", ["stream"], registry=r)
+        self.engine_tokens = Gauge("domainlm_engine_generated_tokens", "Tokens the batching engine generated, "
+                                   "cancelled rows included (up to where they stopped)", registry=r)
+        self.engine_rows = Gauge("domainlm_engine_active_rows", "Rows of the batch generating now", registry=r)
+
+    def watch_engine(self, engine) -> None:
+        """Read the batching engine's counters at each scrape (engines without them leave the gauges at 0)."""
+        if hasattr(engine, "tokens_generated"):
+            self.engine_tokens.set_function(lambda: engine.tokens_generated)
+            self.engine_rows.set_function(lambda: engine.rows_active)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)

@@ -22,7 +22,7 @@ from typing import AsyncIterator, Awaitable, Callable, Mapping
 from domainlm.adapters import BASE
 from domainlm.config import ProjectConfig
 from domainlm.errors import ConfigError
-from domainlm.generate import GenerationParams
+from domainlm.generate import GenerationCancelled, GenerationParams, cancel_scope
 from domainlm.serve import protocol as p
 from domainlm.serve.limits import Admission, QueueFull, RateLimiter
 from domainlm.serve.metrics import Metrics
@@ -75,6 +75,7 @@ class ChatService:
         self.api_keys = _keys(env, self.config.api_keys_env)
         self.admin_keys = _keys(env, self.config.admin_key_env)
         self.metrics = Metrics()
+        self.metrics.watch_engine(getattr(assistant, "engine", None))
         self.limiter = RateLimiter(self.config.rate_limit_per_minute)
         self.admission = Admission(self.config.workers, self.config.queue_size)
         self.executor = ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="domainlm-gen")
@@ -192,7 +193,11 @@ class ChatService:
             try:
                 if not self._started(job):
                     return None
-                return self.assistant.answer(user, history=history, params=params, adapter=adapter)
+                with cancel_scope(job.cancelled):  # the engine stops at its next token once the client is gone
+                    return self.assistant.answer(user, history=history, params=params, adapter=adapter)
+            except GenerationCancelled:
+                self.metrics.cancelled.labels("false").inc()
+                return None
             finally:
                 self._finished(job)
 
@@ -244,16 +249,19 @@ class ChatService:
             try:
                 if not self._started(job):
                     return
-                pieces = self.assistant.stream(user, history=history, params=params, adapter=adapter)
-                try:
-                    for piece in pieces:
-                        if job.cancelled.is_set():
-                            break
-                        loop.call_soon_threadsafe(items.put_nowait, ("item", piece))
-                finally:
-                    close = getattr(pieces, "close", None)
-                    if close is not None:
-                        close()
+                with cancel_scope(job.cancelled):  # the engine stops at its next token once the client is gone
+                    pieces = self.assistant.stream(user, history=history, params=params, adapter=adapter)
+                    try:
+                        for piece in pieces:
+                            if job.cancelled.is_set():
+                                raise GenerationCancelled("the client closed the stream")
+                            loop.call_soon_threadsafe(items.put_nowait, ("item", piece))
+                    finally:
+                        close = getattr(pieces, "close", None)
+                        if close is not None:
+                            close()
+            except GenerationCancelled:
+                self.metrics.cancelled.labels("true").inc()
             except Exception as exc:  # sent to the client as an error event
                 log.exception("streaming generation failed")
                 loop.call_soon_threadsafe(items.put_nowait, ("error", exc))
