@@ -123,3 +123,65 @@ def test_random_wrong_prices_never_survive(catalog, mode):
         for w in wrong:
             assert not re.search(re.escape(w) + r"(?![\d])", result.text), (trial, text, result.text)
         assert verifier.check(result.text, Context(products=shown)).clean, (text, result.text)
+
+
+def test_misspelt_name_is_repaired_not_called_a_product_we_lack(catalog):
+    """A model that copies the customer's typo names the real product: fix the name, keep the answer."""
+    v = Verifier(catalog)
+    typo = v.check("Lagavuln 16 Year Old is $89.99 and very smoky.", ctx(catalog, "S-0001"))
+    assert typo.text == "Lagavulin 16 Year Old is $89.99 and very smoky."
+    assert typo.actions == [{"type": "name_repaired", "found": "Lagavuln 16 Year Old", "expected": "Lagavulin 16 Year Old",
+                             "product_id": "S-0001", "applied": True}]
+    # its price is checked against the product it spells
+    wrong = v.check("Marqes de Riscal Reserva is $25.00.", ctx(catalog, "W-0003"))
+    assert wrong.text == "Marques de Riscal Reserva is $19.50."
+    # a different number is a different product, not a typo
+    other = v.check("Lagavulin 18 Year Old is a great pick.", ctx(catalog, "S-0001"))
+    assert other.actions[0]["type"] == "unknown_product" and other.text.startswith("I'm sorry, we don't carry")
+
+
+def test_instructions_leak_is_replaced_but_brand_voice_is_not(catalog, small_project):
+    from domainlm.prompt import system_prompt
+    from domainlm.verify.leaks import public_phrases
+
+    brand = load_project(small_project).brand
+    v = Verifier(catalog, "repair", system_prompt(brand), public_phrases(brand))
+    leak = v.check(f"Of course. {system_prompt(brand)[:220]}", ctx(catalog, "S-0002"))
+    assert [a["type"] for a in leak.actions] == ["instructions_leak", "fallback"]
+    assert "exactly as written" not in leak.text and "Hendrick's Gin is $34.00" in leak.text
+    redirect = (f"Sorry, I can only help with {brand.domain}. I'm {brand.assistant_name}, and I help with "
+                f"{brand.domain}. Is there anything from {brand.shop_name} I can help you find?")
+    assert v.check(redirect, ctx(catalog, "S-0002")).clean
+    assert Verifier(catalog).check(leak.original, ctx(catalog, "S-0002")).clean  # off without instructions
+
+
+@pytest.mark.parametrize("question,named,expected", [
+    ("Do you have Lagavulin 18 Year Old?", "S-0001", "Lagavulin 18 Year Old"),  # changed number
+    ("Is Lagavulin 16 Year Old Magnum Edition in stock?", "S-0001", "Lagavulin 16 Year Old Magnum Edition"),  # added words
+    ("What's the price of Cloudy Bay Harrowgate Blanc?", "W-0002", "Cloudy Bay Harrowgate Blanc"),  # swapped word
+    ("How much is Brackenfield de Riscal Reserva?", "W-0003", "Brackenfield de Riscal Reserva"),  # replaced first word
+    ("Do you carry Golden Everwood Reserve?", None, "Golden Everwood Reserve"),  # invented, nothing matched
+])
+def test_questions_about_products_we_lack(catalog, question, named, expected):
+    from domainlm.verify.asked import UnknownProductCheck
+
+    product = catalog.get(named) if named else None
+    assert UnknownProductCheck(catalog).asked_unknown(question, product, [product] if product else []) == expected
+
+
+@pytest.mark.parametrize("question,named", [
+    ("How much is lagavuln 16?", "S-0001"),  # typo and partial name
+    ("Is the Lagavulin 16 Year Old good with Dark Chocolate?", "S-0001"),  # Title Case, but not after the name
+    ("Is Cloudy Bay Sauvignon Blanc Dry?", "W-0002"),  # a predicate, not a name part
+    ("Compare Hendrick's Gin and Lagavulin 16 Year Old.", "S-0002"),  # two real products
+    ("Marques de Riscal Reserva, Hendrick's Gin: which is older?", "W-0003"),
+    ("cloudy bay sauvignon blanc price", "W-0002"),  # lower case, no question words
+    ("Any Red Wine under $30 for Christmas Dinner?", None),  # a request, no product named
+    ("What goes with Beef Wellington?", None),
+    ("Do you ship to New York?", None),
+])
+def test_questions_about_real_products_are_not_flagged(catalog, question, named):
+    from domainlm.verify.asked import UnknownProductCheck
+
+    product = catalog.get(named) if named else None
+    assert UnknownProductCheck(catalog).asked_unknown(question, product, [product] if product else []) is None

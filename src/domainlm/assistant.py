@@ -32,6 +32,8 @@ from domainlm.knowledge import KnowledgeSection
 from domainlm.prompt import Context, Message, build_messages
 from domainlm.verify import Verification, Verifier
 
+# Verifier actions that replace the model's text with a grounded answer (streaming stops at them).
+UNREPAIRABLE = ("fallback", "unknown_product", "instructions_leak")
 # Verdict of a turn the guard did not look at (guard off).
 _UNCHECKED = {"kind": "ok", "score": 1.0, "action": "passed", "source": "none", "matched": ""}
 
@@ -123,7 +125,7 @@ class Assistant:
             from domainlm.catalog import load_catalog
 
             catalog = load_catalog(project.catalog, project.root)
-        self._state = Snapshot(catalog, tuple(sections), retriever, Verifier(catalog, self.verifier_mode))
+        self._state = Snapshot(catalog, tuple(sections), retriever, self._verifier(catalog))
         self._reload_lock = threading.Lock()
         self._metrics_lock = threading.Lock()
         self._metrics: Counter = Counter()
@@ -165,6 +167,14 @@ class Assistant:
                         verifier_mode=verifier_mode, embedder=memo, default_adapter=default)
         assistant.notes = [note] if note else []
         return assistant
+
+    def _verifier(self, catalog: Catalog) -> Verifier:
+        """The output verifier for one catalog snapshot, with the instructions-leak check on this brand's prompt."""
+        from domainlm.prompt import system_prompt
+        from domainlm.verify.leaks import public_phrases
+
+        brand = self.project.brand
+        return Verifier(catalog, self.verifier_mode, system_prompt(brand), public_phrases(brand))
 
     # ---- state
     @property
@@ -226,7 +236,7 @@ class Assistant:
             retriever = old.retriever
             if retriever is not None:
                 retriever = _refresh_retriever(self.project, retriever, catalog, sections, self.embedder)
-            self._state = Snapshot(catalog, tuple(sections), retriever, Verifier(catalog, self.verifier_mode))
+            self._state = Snapshot(catalog, tuple(sections), retriever, self._verifier(catalog))
             if self.guard is not None:
                 from domainlm.guard.guard import catalog_words
 
@@ -264,6 +274,8 @@ class Assistant:
             context, named = Context(), None
         else:
             context, named = self.retrieve(user, state)
+            if self.guard is not None and verdict["kind"] == "ok":
+                verdict = _unknown_product_verdict(state, user, context, named) or verdict
         timings["retrieve"] = _ms(started)
         messages = build_messages(self.project.brand, user, context, history)
         return state, name, verdict, context, named, messages, timings
@@ -341,8 +353,7 @@ class Assistant:
             checked = state.verifier.check(body[:boundary].rstrip(), context, named)
             verify_ms += _ms(started)
             if checked.actions and self.verifier_mode != "annotate" and (
-                    self.verifier_mode == "fallback" or any(a["type"] in ("fallback", "unknown_product")
-                                                            for a in checked.actions)):
+                    self.verifier_mode == "fallback" or any(a["type"] in UNREPAIRABLE for a in checked.actions)):
                 fell_back = True
                 continue
             if checked.text.startswith(emitted) and len(checked.text) > len(emitted):
@@ -421,6 +432,17 @@ class Assistant:
         """Counters since start: requests, cache_hits, guard.<kind>, verifier.<action type>, catalog_reloads."""
         with self._metrics_lock:
             return dict(self._metrics)
+
+
+def _unknown_product_verdict(state: Snapshot, user: str, context: Context, named: Product | None) -> dict | None:
+    """The guard's verdict for a turn about a product the catalog lacks: answered with a grounded "we don't carry
+    X" and the closest real products, decided from the catalog (`verify.asked`) and never by the model, which
+    would describe the nearest retrieved bottle as if it were the one asked for."""
+    missing = state.verifier.asked_unknown(user, named, context.products)
+    if missing is None:
+        return None
+    return {"kind": "unknown_product", "score": 1.0, "action": "answered_directly", "source": "catalog",
+            "matched": missing}
 
 
 def _wants_gguf(engine) -> bool:

@@ -109,6 +109,7 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     from domainlm.eval.score import Scorer
     from domainlm.knowledge import load_knowledge
     from domainlm.prompt import system_prompt
+    from domainlm.verify.leaks import public_phrases
 
     started = time.perf_counter()
     cfg = project.eval
@@ -137,7 +138,8 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     # 3. ask every level, tuned and baseline, skipping what an earlier run already answered
     pipes = open_pipelines(project, adapters, engine, retriever=retriever, transformers_model=transformers_model)
     results = ResultsFile(out_dir / "results.jsonl", catalog.version)
-    scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections))
+    scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
+                    tuple(public_phrases(project.brand)))
     params = GenerationParams(max_new_tokens=cfg.max_new_tokens)
     variants = {"tuned": "tuned", "base": "baseline" if base_ref else BASE}
     for level in levels:

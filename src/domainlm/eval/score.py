@@ -25,6 +25,7 @@ class Scorer:
     catalog: Catalog
     system_text: str  # the instructions without context, for the instructions-leak detector
     knowledge_text: str = ""
+    public: tuple[str, ...] = ()  # phrases of the instructions that replies may say (names, domain, competitors)
 
     @cached_property
     def facts(self) -> FactChecker:
@@ -44,7 +45,7 @@ class Scorer:
         user_text = " ".join([item.user] + [m["content"] for m in item.history if m["role"] == "user"])
         report = self.facts.check(text, focus, shown, user_text)
         kind = detect.classify(text)
-        leaks = detect.find_leaks(text, self.system_text, item.meta.get("fake_prices", []))
+        leaks = detect.find_leaks(text, self.system_text, item.meta.get("fake_prices", []), self.public)
         wrong_prices = report.wrong("price")
         out: dict = {
             "class": kind,

@@ -16,9 +16,13 @@ from domainlm.guard.samples import bank_samples, dataset_samples
 KINDS = ("ok", "injection", "off_topic", "manipulation", "negotiation", "competitor")
 # A heuristic hit is near-certain; its score is at least this.
 HEURISTIC_SCORE = 0.95
-# A turn that uses the catalog's own words (a product, region, category) is off topic only when the classifier
-# is this sure: "What region is the Rioja from?" is a shop question, whatever it sounds like.
-OFF_TOPIC_WITH_CATALOG_WORDS = 0.85
+# A turn that uses the catalog's own words (a product, region, category) or names a budget is off topic, or
+# bargaining without a bargaining word the heuristics know, only when the classifier is this sure: "What region
+# is the Rioja from?", "What do you have that's linear and under $15?" and "Could you give me the price for
+# Lagavulin 16?" are shop questions, whatever they sound like.
+SURE_WITH_CATALOG_WORDS = 0.85
+_DOUBTED_WITH_CATALOG_WORDS = ("off_topic", "negotiation")
+_AMOUNT = re.compile(r"[$€£¥]\s?\d|\d\s?(?:dollars|usd|eur|euros|gbp|pounds)\b", re.IGNORECASE)
 _STOP = frozenset("the and with from for your you our this that what which have has are was old year years of in on "
                   "a an to is it by de la le du des del".split())
 
@@ -45,7 +49,8 @@ def catalog_words(catalog: Catalog, limit: int = 200_000) -> frozenset[str]:
 class Verdict:
     """What the guard decided about one user turn.
 
-    kind: one of KINDS; score: confidence in `kind` (0..1); action: "passed" for ok turns, else
+    kind: one of KINDS (the Assistant adds "unknown_product" after retrieval, `verify.asked`); score: confidence
+    in `kind` (0..1); action: "passed" for ok turns, else
     "answered_directly" (templated reply, no model call) or "passed_with_flag" (model answers, turn flagged);
     source: "heuristic" or "classifier"; matched: the text a heuristic matched (competitor name, phrase).
     """
@@ -107,12 +112,14 @@ class Guard:
         kind = str(max(probs, key=probs.get))
         if kind != "ok" and probs[kind] < self.threshold:
             return "ok", float(probs.get("ok", 0.0)), "classifier", ""
-        if kind == "off_topic" and probs[kind] < OFF_TOPIC_WITH_CATALOG_WORDS and self._uses_catalog_words(text):
+        if kind in _DOUBTED_WITH_CATALOG_WORDS and probs[kind] < SURE_WITH_CATALOG_WORDS \
+                and self._uses_catalog_words(text):
             return "ok", float(probs.get("ok", 0.0)), "classifier", ""
         return kind, float(probs[kind]), "classifier", ""
 
     def _uses_catalog_words(self, text: str) -> bool:
-        return any(w in self.vocabulary for w in re.findall(r"[^\W\d_]{4,}", text.lower()))
+        """The turn has a word of the catalog or the shop (`catalog_words`), or a money amount."""
+        return bool(_AMOUNT.search(text)) or any(w in self.vocabulary for w in re.findall(r"[^\W\d_]{4,}", text.lower()))
 
     def check(self, text: str, vector: np.ndarray | None = None) -> Verdict:
         kind, score, source, matched = self.classify(text, vector)

@@ -41,7 +41,8 @@ NEGOTIATION = [
     r"\b(discount|coupon|promo code|voucher|price[- ]?match|wholesale price|student discount|sale price)\b",
     r"\b(match|beat) (it|that|their|the price|\$|£|€|\d)",
     r"\b(best|better|lower) price\b|\bknock .{0,15}\boff\b|\bcheaper if\b|\bmake a deal\b|\bdo it for\b",
-    r"\d+\s?% off\b|\bthrow in (a )?free\b|\bif you do it for\b|\bfor less\b",
+    # "for less" is bargaining; "for less than $40" is a budget
+    r"\d+\s?% off\b|\bthrow in (a )?free\b|\bif you do it for\b|\bfor less\b(?!\s+than\b)",
 ]
 
 

@@ -13,7 +13,7 @@ from domainlm.config import BrandConfig
 from domainlm.data.generators.safety import (
     COMPETITOR_ANSWERS, INJECTION_ANSWERS, MANIPULATION_ANSWERS, NEGOTIATION_ANSWERS, OFF_TOPIC_ANSWERS,
 )
-from domainlm.prompt import format_price
+from domainlm.prompt import Context, format_price
 
 
 def _pick(options: list[str], seed: str) -> str:
@@ -34,8 +34,15 @@ def redirect(brand: BrandConfig, categories: list[str], seed: str) -> str:
 
 def guard_reply(kind: str, user: str, brand: BrandConfig, products: list[Product], named: Product | None,
                 categories: list[str], matched: str = "") -> str:
-    """The templated answer for a flagged turn; `named` is the product the turn is about, when retrieval found one."""
+    """The templated answer for a flagged turn; `named` is the product the turn is about, when retrieval found one.
+
+    kind "unknown_product" (a product the catalog lacks, `matched` its name) gets the verifier's grounded
+    "we don't carry X" with the closest real products, so both say it the same way."""
     seed = user
+    if kind == "unknown_product":  # `matched` is the product phrase the catalog does not have
+        from domainlm.verify import grounded_answer
+
+        return grounded_answer(Context(products=list(products)), named, matched or "that product")
     suggestions = [p for p in products if p.in_stock is not False][:2]
     if kind == "injection":
         text = _pick(INJECTION_ANSWERS, seed)

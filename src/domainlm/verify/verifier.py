@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Sequence
 
 from rapidfuzz import fuzz
 
 from domainlm.catalog.product import Catalog, Product, format_number
 from domainlm.prompt import Context, format_price, render_stock
+from domainlm.verify.asked import UnknownProductCheck, same_word
 from domainlm.verify.claims import Claim, ClaimPatterns, Mention, NameIndex, extract_claims, name_key, sentence_bounds
+from domainlm.verify.leaks import instructions_leaked, private_shingles
 
 MODES = ("repair", "fallback", "annotate")
 _UNKNOWN = object()  # attribution result: the claim is about a product the catalog does not have
@@ -23,8 +27,8 @@ _TOTAL_CUE = re.compile(r"\b(total|altogether|bottles|for (two|three|four|five|s
 class Verification:
     """The text the user gets and what the verifier did to get it.
 
-    actions: [{"type": "price_repaired"|"spec_repaired"|"stock_repaired"|"unknown_product"|"fallback",
-    "found", "expected", "product_id", "applied"}]; `applied` is False in annotate mode.
+    actions: [{"type": "price_repaired"|"spec_repaired"|"stock_repaired"|"name_repaired"|"unknown_product"|
+    "instructions_leak"|"fallback", "found", "expected", "product_id", "applied"}]; `applied` is False in annotate mode.
     """
 
     text: str
@@ -66,15 +70,29 @@ def grounded_answer(context: Context, named: Product | None = None, unknown: str
 
 
 class Verifier:
-    """Verifies answers against one catalog snapshot (build a new one when the catalog changes)."""
+    """Verifies answers against one catalog snapshot (build a new one when the catalog changes).
 
-    def __init__(self, catalog: Catalog, mode: str = "repair"):
+    `instructions` (the system prompt without context) and `public` (its phrases replies may say, see
+    `verify.leaks.public_phrases`) turn on the instructions-leak check: an answer that repeats the private part
+    is replaced by a grounded answer.
+    """
+
+    def __init__(self, catalog: Catalog, mode: str = "repair", instructions: str = "", public: Sequence[str] = ()):
         if mode not in MODES:
             raise ValueError(f"verifier mode {mode!r}; accepted: {', '.join(MODES)}")
         self.catalog = catalog
         self.mode = mode
         self.names = NameIndex(catalog)
         self.patterns = ClaimPatterns(catalog)
+        self._leak_shingles = private_shingles(instructions, public) if instructions else set()
+
+    @cached_property
+    def _asked(self) -> UnknownProductCheck:
+        return UnknownProductCheck(self.catalog, self.names)
+
+    def asked_unknown(self, question: str, named: Product | None, products: list[Product]) -> str | None:
+        """The product phrase of a question that names no catalog product (see `verify.asked`), or None."""
+        return self._asked.asked_unknown(question, named, products)
 
     # ---- attribution
     @staticmethod
@@ -127,12 +145,19 @@ class Verifier:
         allowed_prices |= passage_prices
         passage_numbers = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", passages)}
 
-        unknown, unknown_spans = self._unknown_products(text, mentions, shown)
+        unknown, unknown_spans, misspelt = self._unknown_products(text, mentions, shown)
         # A claim right after a product we do not have is about that product: the unknown_product action covers it.
-        marks = sorted([*mentions, *(Mention(a, b, None) for a, b in unknown_spans)], key=lambda m: m.start)
+        # A misspelt name is the product it spells: its claims are checked against that product.
+        marks = sorted([*mentions, *misspelt, *(Mention(a, b, None) for a, b in unknown_spans)], key=lambda m: m.start)
         actions: list[dict] = []
         edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
+        for m in misspelt:
+            actions.append(self._action("name_repaired", text[m.start:m.end], m.product.name, m.product.id))
+            edits.append((m.start, m.end, m.product.name))
         unrepairable = False
+        if self._leak_shingles and instructions_leaked(text, "", shingles=self._leak_shingles):
+            actions.append(self._action("instructions_leak", None, None, None))
+            unrepairable = True
         for claim in claims:
             product = self._about(claim, text, marks, named, context)
             if product is _UNKNOWN:
@@ -208,14 +233,16 @@ class Verifier:
         return Verification(repaired, self.mode, actions, text)
 
     def _unknown_products(self, text: str, mentions: list[Mention], shown: list[Product]
-                          ) -> tuple[list[str], list[tuple[int, int]]]:
+                          ) -> tuple[list[str], list[tuple[int, int]], list[Mention]]:
         """Ids not in the catalog and near-miss names of retrieved products ("Lagavulin 18 Year Old"), with the
-        [start, end) spans of the near-miss names."""
+        [start, end) spans of the near-miss names; near-misses that only misspell a retrieved product's name
+        word by word ("Domane Zind-Humbrecht ...") are that product, returned as mentions to repair."""
         found = list(dict.fromkeys(self.names.unknown_ids(text)))
         words = [(m.start(), m.end(), m.group(0).lower()) for m in re.finditer(r"\w+", text)]
         mentioned = {m.product.id for m in mentions}
         covered = [(m.start, m.end) for m in mentions]
         spans: list[tuple[int, int]] = []
+        misspelt: list[Mention] = []
         for p in {p.id: p for p in shown}.values():
             key = name_key(p.name)
             if len(key) < 2 or p.id in mentioned:
@@ -231,10 +258,16 @@ class Verifier:
                     score = fuzz.ratio(phrase, target)
                     if phrase != target and score >= NEAR_MISS and (best is None or score > best[0]):
                         best = (score, window[0][0], window[-1][1])
-            if best is not None:
-                spans.append((best[1], best[2]))
+            if best is None:
+                continue
+            spans.append((best[1], best[2]))
+            phrase = [w for s, e, w in words if best[1] <= s and e <= best[2]]
+            if len(phrase) == len(key) and all(same_word(a, b) for a, b in zip(phrase, key)):
+                misspelt.append(Mention(best[1], best[2], p))
+            else:
                 found.append(text[best[1]:best[2]])
-        return found, spans
+        misspelt_spans = {(m.start, m.end) for m in misspelt}
+        return found, [s for s in spans if s not in misspelt_spans], misspelt
 
     def _action(self, kind: str, found, expected, product_id) -> dict:
         return {"type": kind, "found": found, "expected": expected, "product_id": product_id}
