@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 
 import pytest
 import torch
@@ -12,9 +13,10 @@ import torch
 from domainlm.config import TrainConfig, load_project
 from domainlm.train import DatasetError, TrainError, train, train_all
 from domainlm.train.data import IGNORE, ChatEncoder, collate, pack, read_jsonl
-from domainlm.train.model import MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
+from domainlm.train.budget import TimeBudget
+from domainlm.train.model import CheapDropout, MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
 from domainlm.train.schedule import warmup_cosine
-from test_train_support import chat_sample, make_train_project, write_jsonl
+from test_train_support import chat_sample, make_train_project, mark_interrupted, write_jsonl
 
 
 def test_loss_mask_trains_assistant_turns_and_end_of_turn_only(tiny_tokenizer):
@@ -159,9 +161,7 @@ def test_resume_refuses_adapter_of_another_base(tmp_path, tiny_model_dir, tiny_t
 
     root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 2, "save_every": 1})
     summary = train(load_project(root), "product-expert")
-    info = json.loads((root / "runs" / summary["run_id"] / "run.json").read_text())
-    info["status"] = "interrupted"
-    (root / "runs" / summary["run_id"] / "run.json").write_text(json.dumps(info))
+    mark_interrupted(root, summary["run_id"])
     other = tmp_path / "other-model"
     build_tiny_model(tiny_tokenizer, seed=1).save_pretrained(other)
     tiny_tokenizer.save_pretrained(other)
@@ -234,3 +234,112 @@ def test_val_subset_is_evenly_spaced_and_bounded():
     assert evenly_spaced(records, None) == records and evenly_spaced(records, 20) == records
     assert evenly_spaced(records, 5) == [0, 2, 4, 6, 8]
     assert evenly_spaced(list(range(7)), 3) == [0, 2, 4]
+
+
+@pytest.mark.parametrize("change, message", [
+    ("train.seed=7", r"train\.seed was 42 when the run started and is 7 now"),
+    ("train.batch_size=2", r"train\.batch_size was 4 when the run started and is 2 now"),
+])
+def test_resume_refuses_changes_the_data_order_depends_on(tmp_path, tiny_model_dir, change, message):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 2, "save_every": 1})
+    run_id = train(load_project(root), "product-expert")["run_id"]
+    mark_interrupted(root, run_id)
+    with pytest.raises(TrainError, match=rf"cannot resume run {run_id}: {message}.*start a new run without --resume"):
+        train(load_project(root, [change]), "product-expert", resume=True)
+
+
+def test_resume_refuses_changed_training_file(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 2, "save_every": 1})
+    run_id = train(load_project(root), "product-expert")["run_id"]
+    mark_interrupted(root, run_id)
+    old_hash = json.loads((root / "runs" / run_id / "data.json").read_text())["files"]["train"]["sha256"]
+    with (root / "data" / "train.jsonl").open("a") as handle:
+        handle.write(json.dumps(chat_sample(random.Random(5))) + "\n")
+    with pytest.raises(TrainError, match=rf"data/train\.jsonl changed since the run started \(sha256 {old_hash[:12]} -> "):
+        train(load_project(root), "product-expert", resume=True)
+
+
+def test_resume_warns_about_other_changes_and_continues(tmp_path, tiny_model_dir):
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 2, "save_every": 1})
+    run_id = train(load_project(root), "product-expert")["run_id"]
+    mark_interrupted(root, run_id)
+    with (root / "data" / "val.jsonl").open("a") as handle:
+        handle.write(json.dumps(chat_sample(random.Random(6))) + "\n")
+    with pytest.warns(UserWarning) as caught:
+        summary = train(load_project(root, ["train.lr=0.001", "train.max_steps=4"]), "product-expert", resume=True)
+    text = "\n".join(str(w.message) for w in caught)
+    assert "train.lr was 0.002 when the run started and is 0.001 now" in text
+    assert "train.max_steps was 2 when the run started and is 4 now" in text
+    assert "data/val.jsonl changed since the run started" in text
+    assert summary["run_id"] == run_id and summary["status"] == "finished" and summary["steps"] == 4
+    assert any("train.lr was 0.002" in note for note in summary["notes"])
+
+
+def test_time_budget_predicts_step_eval_and_save_costs():
+    budget = TimeBudget(10.0, has_val=True)
+    budget.record_eval(1.0)
+    budget.record_save(0.5)
+    assert budget.fits_another_step(9.9)  # no step time measured yet: the first step runs
+    budget.record_step(7.0)
+    assert budget.step_estimate() == 7.0
+    budget.record_step(3.0)
+    budget.record_step(2.5)
+    assert budget.step_estimate() == 3.0  # the slowest recent step, not the warm-up
+    assert budget.fits_another_step(5.0)  # 5 + 3 (step) + 1 (final eval) + 2 x 0.5 (adapter, checkpoint) = 10
+    assert not budget.fits_another_step(5.1)
+    assert TimeBudget(None, has_val=True).fits_another_step(1e9)
+
+
+def test_time_budget_stops_before_overshooting(tmp_path, tiny_model_dir, monkeypatch):
+    # Every micro-batch, trained or evaluated, takes at least 0.5 s: the budget binds long before max_steps,
+    # and a loop that only checked after each step would end past it by up to a step plus the final eval.
+    # 20 s leaves room for the first step, which always runs, on a busy CI machine.
+    from domainlm.train.objectives import SftObjective
+
+    loss = SftObjective.loss
+
+    def slow_loss(self, module, batch):
+        time.sleep(0.5)
+        return loss(self, module, batch)
+
+    monkeypatch.setattr(SftObjective, "loss", slow_loss)
+    budget = 20.0
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, n_val=8,
+                              train={"max_steps": 1000, "eval_every": 1000, "save_every": 1000, "time_budget_s": budget,
+                                     "cpu_threads": 1})
+    summary = train(load_project(root), "product-expert")
+    assert summary["status"] == "time_budget"
+    assert summary["wall_time_s"] <= budget
+    assert summary["steps"] >= 3
+    metrics = [json.loads(line) for line in (root / "runs" / summary["run_id"] / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m["type"] == "eval"] == [0, summary["steps"]]  # the final eval fit too
+
+
+def test_cheap_dropout_drops_p_keeps_the_mean_and_masks_the_gradient(tiny_model_dir):
+    torch.manual_seed(0)
+    dropout = CheapDropout(0.05).train()
+    x = torch.ones(400_000, requires_grad=True)
+    y = dropout(x)
+    assert abs(float((y == 0).float().mean()) - 0.05) < 0.002
+    assert abs(float(y.mean()) - 1.0) < 0.005
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d(out)/d(in) is the same mask and scale
+    torch.manual_seed(0)
+    assert torch.equal(CheapDropout(0.05).train()(torch.ones(400_000)), y.detach())  # seeded like nn.Dropout
+    assert torch.equal(dropout.eval()(x), x)
+    model = load_for_training(tiny_model_dir, TrainConfig(lora_dropout=0.1), torch.device("cpu"), bf16=False)
+    kinds = {type(m).__name__ for m in model.modules() if isinstance(m, (CheapDropout, torch.nn.Dropout))}
+    assert kinds == {"CheapDropout"}
+
+
+def test_rows_of_one_sample_need_no_packed_mask(tiny_tokenizer):
+    from transformers.masking_utils import find_packed_sequence_indices
+
+    encoder = ChatEncoder(tiny_tokenizer)
+    rng = random.Random(3)
+    a, b, c = (encoder.encode(chat_sample(rng)["messages"]) for _ in range(3))
+    single = collate([[a], [b]], tiny_tokenizer.pad_token_id, multiple_of=64)
+    assert find_packed_sequence_indices(single.position_ids) is None  # plain causal attention, no [b,1,s,s] mask
+    packed = collate([[a, b], [c]], tiny_tokenizer.pad_token_id, multiple_of=64)
+    segments = find_packed_sequence_indices(packed.position_ids)
+    assert segments is not None and segments[0, len(a)] != segments[0, 0]

@@ -67,3 +67,11 @@ def make_train_project(root: Path, base_model: Path, n_train: int = 48, n_val: i
     }
     (root / "domainlm.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return root
+
+
+def mark_interrupted(root: Path, run_id: str) -> None:
+    """Make a finished run look like one killed mid-way, so `--resume` picks it up."""
+    path = root / "runs" / run_id / "run.json"
+    info = json.loads(path.read_text())
+    info["status"] = "interrupted"
+    path.write_text(json.dumps(info))

@@ -219,8 +219,10 @@ class Batch:
 def collate(rows: Sequence[Sequence[Encoded]], pad_id: int, multiple_of: int = 8) -> Batch:
     """Lay each row's samples end to end, restart positions per sample, and right-pad to the longest row.
 
-    Padding is one more "sample" with its own positions and no labels, so the packed-sequence mask keeps it
-    apart too. The first token of every sample is never a target, so no sample is trained to predict the next.
+    Padding continues the positions of the row's last sample: it comes after every real token, so causal
+    attention already keeps it out of what they see, and it has no labels. A batch whose rows each hold one
+    sample then has no position restart, and transformers runs plain causal SDPA with no [b, 1, s, s] mask.
+    The first token of every sample is never a target, so no sample is trained to predict the next.
     """
     import torch
 
@@ -240,7 +242,7 @@ def collate(rows: Sequence[Sequence[Encoded]], pad_id: int, multiple_of: int = 8
             n_tokens += len(sample)
         pad = width - len(r_ids)
         r_ids += [pad_id] * pad
-        r_pos += range(pad)
+        r_pos += range(len(row[-1]), len(row[-1]) + pad)
         r_lab += [IGNORE] * pad
         r_seg += [-1] * pad
         ids.append(r_ids), pos.append(r_pos), lab.append(r_lab), seg.append(r_seg)

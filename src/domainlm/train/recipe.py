@@ -29,7 +29,8 @@ import torch
 
 from domainlm.config import ProjectConfig, resolved_dict
 from domainlm.train import run_folder as rf
-from domainlm.train.checkpoint import load_checkpoint, save_checkpoint
+from domainlm.train.budget import TimeBudget
+from domainlm.train.checkpoint import load_checkpoint, resume_changes, save_checkpoint
 from domainlm.train.data import ChatEncoder, encode_records, for_adapter, mix_of, read_jsonl
 from domainlm.train.errors import TrainError
 from domainlm.train.model import TokenLogProbs, estimate_memory, load_for_training, memory_warning, use_bf16
@@ -290,6 +291,20 @@ def train(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     objective, val_objective, data_info = _prepare_data(project, adapter, stage, tokenizer, notes)
+    if resume:
+        refuse, changed = resume_changes(run_dir, resolved_dict(project)["train"], data_info, world,
+                                         "train" if stage == "sft" else "dpo")
+        if refuse:
+            raise TrainError(
+                f"cannot resume run {run_dir.name}: " + "; ".join(refuse) + ". The order of the remaining steps "
+                f"depends on these, so the run could not continue as it would have: restore them (domainlm.yaml, "
+                f"data/), or start a new run without --resume."
+            )
+        for line in changed:
+            if main:
+                console.print(f"[bold yellow]warning:[/] resuming {run_dir.name}: {line}")
+            warnings.warn(f"resuming {run_dir.name}: {line}", UserWarning, stacklevel=2)
+            notes.append(f"resumed with a change: {line}")
 
     per_micro = cfg.batch_size * world
     micro_per_epoch = len(objective.items) // per_micro if world > 1 else math.ceil(len(objective.items) / per_micro)
@@ -373,25 +388,36 @@ def train(
             with metrics_file.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row) + "\n")
 
+    budget = TimeBudget(cfg.time_budget_s, val_objective is not None)
+
     def save_best() -> None:
+        t0 = time.perf_counter()
         if main:
             tmp = run_dir / ".adapter-tmp"
             model.save_pretrained(tmp)
             rf.replace_dir(tmp, run_dir / "adapter")
+        budget.record_save(time.perf_counter() - t0)
 
     def checkpoint() -> None:
+        t0 = time.perf_counter()
         if main:
             save_checkpoint(run_dir, model, optimizer, scheduler, state)
         accelerator.wait_for_everyone()
+        budget.record_save(time.perf_counter() - t0)
 
     def run_eval(step: int) -> float | None:
         if val_objective is None:
             return None
         t0 = time.perf_counter()
         val = evaluate(module, val_objective, device, autocast, cfg.batch_size, accelerator)
+        seconds = time.perf_counter() - t0
+        budget.record_eval(seconds)
         state["last_eval_step"] = step
-        log({"type": "eval", "step": step, "val_loss": val, "eval_s": round(time.perf_counter() - t0, 2)})
+        log({"type": "eval", "step": step, "val_loss": val, "eval_s": round(seconds, 2)})
         return val
+
+    def elapsed() -> float:
+        return elapsed0 + time.perf_counter() - started
 
     # ---- train ---------------------------------------------------------------------------------------------
     flag = StopFlag()
@@ -399,13 +425,29 @@ def train(
     started = time.perf_counter()
     elapsed0 = state["elapsed_s"]
     recent: list[float] = []
+    if budget.active:
+        checkpoint()  # times a save for the budget (and makes step 0 resumable)
     if state["step"] == 0 and val_objective is not None:
         state["initial_val"] = run_eval(0)
+    elif budget.active and val_objective is not None:
+        t0 = time.perf_counter()
+        evaluate(module, val_objective, device, autocast, cfg.batch_size, accelerator)  # times an eval
+        budget.record_eval(time.perf_counter() - t0)
     progress = TrainProgress(console, f"{adapter} {stage}", total_steps, enabled=main)
     with catch_signals(flag), progress:
         progress.update(state["step"], None, 0.0)
         while state["step"] < total_steps:
             step = state["step"]
+            if budget.active:
+                over = [not budget.fits_another_step(elapsed())]
+                if world > 1:
+                    over = (accelerator.reduce(torch.tensor(over, dtype=torch.int64, device=device), "max") > 0).tolist()
+                if over[0]:
+                    status = "time_budget"
+                    progress.print(f"time budget: stopping before step {step + 1} (about {budget.step_estimate():.1f} s "
+                                   f"a step, {budget.finish_estimate(True):.1f} s to evaluate and save, "
+                                   f"{cfg.time_budget_s - elapsed():.1f} s left)")
+                    break
             t0 = time.perf_counter()
             micro = [objective.collate(items).to(device) for items in
                      micro_batch_items(objective, step, cfg, world, rank, micro_per_epoch)]
@@ -425,12 +467,13 @@ def train(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             dt = time.perf_counter() - t0
+            budget.record_step(dt)
             n_tokens = sum(b.n_tokens for b in micro) * world
             state["step"] = step = step + 1
             state["tokens_seen"] += n_tokens
             state["trained_tokens"] += sum(b.n_trained for b in micro) * world
             state["train_time_s"] += dt
-            state["elapsed_s"] = elapsed0 + time.perf_counter() - started
+            state["elapsed_s"] = elapsed()
             mean_loss = step_loss / max(units, 1)
             recent = (recent + [mean_loss])[-10:]
             row = {"type": "train", "step": step, "loss": mean_loss, "lr": scheduler.get_last_lr()[0],
@@ -449,11 +492,9 @@ def train(
                     state["bad_evals"] += 1
                     if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
                         status = "early_stopped"
-            stop = [flag.signal is not None, cfg.time_budget_s is not None and state["elapsed_s"] >= cfg.time_budget_s]
+            stop = [flag.signal is not None]
             if world > 1:
                 stop = (accelerator.reduce(torch.tensor(stop, dtype=torch.int64, device=device), "max") > 0).tolist()
-            if stop[1] and status == "running":
-                status = "time_budget"
             if step % cfg.save_every == 0 or stop[0] or status != "running":
                 checkpoint()
             if stop[0]:
@@ -475,7 +516,9 @@ def train(
             save_best()
     if status != "interrupted" and (state["best_step"] is None):
         save_best()
+    state["elapsed_s"] = elapsed()
     checkpoint()
+    state["elapsed_s"] = elapsed()
     if not main:
         return summary
     metrics = rf.read_metrics(metrics_file)
