@@ -180,7 +180,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10k and 100k only")
     parser.add_argument("--sizes", default=None, help="comma-separated catalog sizes")
-    parser.add_argument("--embed", type=int, default=10_000, help="products embedded for real with MiniLM")
+    parser.add_argument("--embed", type=int, default=20_000, help="products embedded for real with MiniLM")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
     args = parser.parse_args()

@@ -246,3 +246,26 @@ def test_cli_build_query_update(small_project, monkeypatch, capsys):
     assert "Index is current" in capsys.readouterr().out
     _cli(["index", "query", "cloudy bay", "--set", "retrieval.top_k=1"])
     assert "$25.99" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("n,k,filtered", [(10, 20, False), (1000, 5, False), (140_000, 10, False),
+                                          (140_000, 10, True), (5, 3, True), (0, 3, False)])
+def test_exact_search_matches_a_full_sort(n, k, filtered):
+    """Blocked top-k (float16 storage, 65,536-row blocks, optional row subset) equals sorting all scores."""
+    from domainlm.retrieval.stores.base import exact_search
+
+    rng = np.random.default_rng(n + k)
+    vectors = rng.normal(size=(n, 16)).astype(np.float16)
+    queries = rng.normal(size=(3, 16)).astype(np.float32)
+    rows = np.sort(rng.choice(n, size=n // 2, replace=False)) if filtered else None
+    ids, scores = exact_search(vectors, queries, k, rows)
+    full = queries @ vectors.astype(np.float32).T
+    if rows is not None:
+        hidden = np.full(full.shape, -np.inf, np.float32)
+        hidden[:, rows] = 0
+        full = full + hidden
+    reference = np.argsort(-full, axis=1, kind="stable")[:, :k]
+    found = min(k, n if rows is None else len(rows))
+    assert (ids[:, :found] == reference[:, :found]).all()
+    assert (ids[:, found:] == -1).all() and np.isneginf(scores[:, found:]).all()
+    assert np.allclose(scores[:, :found], np.take_along_axis(full, reference, 1)[:, :found], atol=1e-4)

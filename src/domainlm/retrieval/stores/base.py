@@ -55,7 +55,7 @@ def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndar
     """Brute-force inner-product top-k over `vectors` [n, d] (any float dtype), optionally only `rows`.
 
     Returns (row ids int64 [q, k], scores float32 [q, k]), -1 / -inf padded. Works in blocks of 65,536
-    rows so float16 storage is converted a block at a time.
+    rows so float16 storage is converted a block at a time and only k candidates per block are merged.
     """
     q = queries.astype(np.float32, copy=False)
     n_q = len(q)
@@ -66,14 +66,24 @@ def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndar
         return ids, scores
     block = 65_536
     for start in range(0, total, block):
-        sel = np.arange(start, min(start + block, total)) if rows is None else rows[start:start + block]
-        part = np.asarray(vectors[sel[0]:sel[-1] + 1] if rows is None else vectors[sel], dtype=np.float32)
-        s = q @ part.T  # [q, block]
-        cand_ids = np.concatenate([ids, np.broadcast_to(sel, (n_q, len(sel)))], axis=1)
-        cand_scores = np.concatenate([scores, s], axis=1)
-        kk = min(k, cand_scores.shape[1])
-        top = np.argpartition(-cand_scores, kk - 1, axis=1)[:, :kk]
-        ids[:, :kk] = np.take_along_axis(cand_ids, top, 1)
-        scores[:, :kk] = np.take_along_axis(cand_scores, top, 1)
+        stop = min(start + block, total)
+        if rows is None:
+            sel, part = None, vectors[start:stop]
+        else:
+            sel = rows[start:stop]
+            part = vectors[sel]
+        s = q @ np.asarray(part, dtype=np.float32).T  # [q, block]
+        kk = min(k, s.shape[1])
+        top = np.argpartition(-s, kk - 1, axis=1)[:, :kk] if s.shape[1] > kk else np.broadcast_to(
+            np.arange(kk), (n_q, kk))
+        block_scores = np.take_along_axis(s, top, 1)
+        block_ids = (top + start) if sel is None else sel[top]
+        # Merge this block's best k with the running best k: only 2k candidates per query.
+        cand_ids = np.concatenate([ids, block_ids], axis=1)
+        cand_scores = np.concatenate([scores, block_scores], axis=1)
+        best = np.argpartition(-cand_scores, k - 1, axis=1)[:, :k] if cand_scores.shape[1] > k else np.broadcast_to(
+            np.arange(k), (n_q, k))
+        ids = np.take_along_axis(cand_ids, best, 1)
+        scores = np.take_along_axis(cand_scores, best, 1)
     order = np.argsort(-scores, axis=1, kind="stable")
     return np.take_along_axis(ids, order, 1), np.take_along_axis(scores, order, 1)

@@ -23,14 +23,15 @@ DEFAULTS = {
 
 @STORES.register("embedded")
 class EmbeddedStore:
-    """Vectors [n_slots, dim] float16; an optional faiss IndexHNSWSQ (fp16) over the same slots."""
+    """Vectors [n_slots, dim] (float16 on disk; float32 in memory for flat sets); an optional faiss
+    IndexHNSWSQ (fp16) over the same slots."""
 
     name = "embedded"
 
     def __init__(self, dim: int, options: dict[str, Any]):
         self.dim = dim
         self.options = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS}}
-        self.vectors = np.zeros((0, dim), np.float16)
+        self.vectors = np.zeros((0, dim), np.float32)
         self.hnsw = None
 
     @classmethod
@@ -44,7 +45,8 @@ class EmbeddedStore:
             return
         if slots[0] != len(self.vectors) or np.any(np.diff(slots) != 1):
             raise ValueError("embedded store slots must be appended in order")
-        half = np.asarray(vectors, np.float16)
+        # Rounded through float16 (the file format) so an in-memory store ranks exactly like the saved one.
+        half = np.asarray(vectors, np.float16).astype(np.float32)
         if self.hnsw is not None:
             self.hnsw.add(np.asarray(vectors, np.float32))
             self.vectors = self._codes_view()
@@ -112,7 +114,9 @@ class EmbeddedStore:
                 store.hnsw = faiss.read_index(str(path))
                 store.vectors = store._codes_view()
             else:
-                store.vectors = np.load(path, mmap_mode="r")
+                # Flat sets are small (< hnsw_min vectors): widen to float32 once at open so a query does
+                # not convert the whole matrix again (at 10k x 384 that conversion dominated search time).
+                store.vectors = np.load(path, mmap_mode="r").astype(np.float32)
         except (OSError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(f"{path}: the vector file cannot be read ({exc}). "
                                     f"Rebuild it with `domainlm index build`.") from None
