@@ -75,3 +75,16 @@ def test_chat_template_and_end_of_turn(tiny_tokenizer):
     assert text.startswith("<|im_start|>system\nYou are Vera")
     assert text.endswith("<|im_start|>user\nHow much?<|im_end|>\n<|im_start|>assistant\n")
     assert end_of_turn_token(tiny_tokenizer) == "<|im_end|>"
+
+
+def test_reasoning_templates_answer_without_a_think_block(tiny_tokenizer):
+    """A Qwen3-style template opens an empty think block when `enable_thinking` is off (the default here)."""
+    import copy
+
+    qwen_like = copy.deepcopy(tiny_tokenizer)
+    qwen_like.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n"
+        "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}")
+    text = chat_text(qwen_like, [{"role": "user", "content": "Hi"}], add_generation_prompt=True)
+    assert text.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")

@@ -117,8 +117,13 @@ def build_messages(
 
 
 def chat_text(tokenizer, messages: Iterable[Message], add_generation_prompt: bool = False) -> str:
-    """The conversation as the base model's own chat template writes it."""
-    return tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
+    """The conversation as the base model's own chat template writes it.
+
+    `enable_thinking=False` keeps reasoning models (Qwen3) from opening a <think> block: the assistant
+    answers from the catalog context directly. Templates without that switch ignore it.
+    """
+    return tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=add_generation_prompt,
+                                         enable_thinking=False)
 
 
 def end_of_turn_token(tokenizer) -> str:
