@@ -5,12 +5,20 @@ LoRA config and batch; plus MFU, peak RSS and a quality smoke check.
     python bench/train_throughput.py --quality 600         # + val loss after 600 s of domainlm training
     python bench/train_throughput.py --threads 1           # pin CPU threads (helps on a CPU shared with other jobs)
 
-Useful tokens are the non-padding tokens of the training sequences (every token the model has to read);
-both trainers see the same samples. The first step of each trainer is a warm-up and is not timed.
-MFU = model FLOPs per second / peak, where the peak is a large bf16 matmul measured in this same run (the
-reference peak of this CPU at this moment, so load from other jobs lowers both sides). Model FLOPs per token
-for LoRA training: 2N forward + 2N backward for input gradients through frozen weights (N = non-embedding
-weights), plus attention, plus the output head on the positions each trainer computes it for.
+Useful tokens are the non-padding tokens of the training sequences (every token the model has to read and
+learn from in context: TRL takes a loss on all of them, domainlm on the assistant tokens only); padding that
+either trainer adds is not counted. Both trainers see the same samples, all of which fit in --seq tokens (no
+truncation, no drops). The first step of each trainer is a warm-up and is not timed.
+
+MFU = model FLOPs per second / the CPU's peak bf16 FLOP/s. The peak is measured, not assumed: a small C
+program (compiled with gcc here) runs independent AVX512-BF16 dot products (VDPBF16PS, 64 FLOP per 512-bit
+instruction) on every core at once and reports the best rate per CPU-second of each core; that is the
+instruction throughput ceiling at the clock the cores actually run, which no matmul can exceed (on the AMD
+EPYC Zen 4 of the dev box: ~230 GFLOP/s per core, 1 VDPBF16PS/cycle at ~3.6 GHz; a bf16 2048^3 matmul
+reaches ~90% of it). Without gcc or avx512_bf16 the script says so and prints no MFU.
+Model FLOPs per token of LoRA training: 2N forward + 2N backward for input gradients through frozen weights
+(N = non-embedding weights), attention 3 x 4 x ctx x d per layer (forward and backward, ctx = the mean causal
+context), plus 4 x vocab x d for the output head on the positions each trainer computes it for.
 Each trainer runs in its own subprocess so its peak RSS is its own.
 """
 
@@ -37,8 +45,12 @@ LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-
 
 
 # ---- data --------------------------------------------------------------------------------------------------
-def make_samples(n: int, seed: int = 0) -> list[dict]:
-    """RAG-shaped chat samples from the example catalog: system prompt + 5 products, a question, an answer."""
+def make_samples(n: int, seed: int = 0, max_tokens: int | None = None) -> list[dict]:
+    """RAG-shaped chat samples from the example catalog: system prompt + up to 5 products, a question, an answer.
+
+    With `max_tokens`, context products (never the one asked about) are dropped until the conversation fits,
+    so neither trainer truncates (TRL) or drops (domainlm) a sample and both train on exactly the same text.
+    """
     from domainlm.config import BrandConfig
     from domainlm.prompt import format_price, system_prompt
 
@@ -47,29 +59,46 @@ def make_samples(n: int, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     questions = ["How much is {name}?", "What does the {name} cost?", "Is {name} in stock, and at what price?",
                  "Tell me about {name}.", "What's the alcohol level of {name}?", "Which region is {name} from?"]
+    length = _token_counter() if max_tokens else None
     samples = []
     for _ in range(n):
         picks = rng.sample(rows, 5)
         target = rng.choice(picks)
-        lines = [f"[{p['sku']}] {p['name']} | price: {format_price(float(p['price']), 'USD')} | category: {p['category']} | "
-                 f"stock: {p['in_stock']} in stock | alcohol: {p['abv']} % | volume: {p['volume_ml']} ml | region: {p['region']}"
-                 for p in picks]
-        system = system_prompt(brand) + "\n\nProducts:\n" + "\n".join(lines)
         q = rng.choice(questions).format(name=target["name"])
         price = format_price(float(target["price"]), "USD")
         answer = (f"{target['name']} ({target['sku']}) is {price} for {target['volume_ml']} ml, {target['abv']}% alcohol, "
                   f"from {target['region']}. We have {target['in_stock']} in stock. {target['tasting_notes'].split('.')[0]}.")
-        samples.append({"messages": [{"role": "system", "content": system}, {"role": "user", "content": q},
-                                     {"role": "assistant", "content": answer}],
-                        "meta": {"kind": "product_qa", "source": "bench", "skus": [target["sku"]]}})
+        while True:
+            lines = [f"[{p['sku']}] {p['name']} | price: {format_price(float(p['price']), 'USD')} | category: {p['category']} | "
+                     f"stock: {p['in_stock']} in stock | alcohol: {p['abv']} % | volume: {p['volume_ml']} ml | region: {p['region']}"
+                     for p in picks]
+            system = system_prompt(brand) + "\n\nProducts:\n" + "\n".join(lines)
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": q},
+                        {"role": "assistant", "content": answer}]
+            if length is None or length(messages) <= max_tokens or len(picks) == 1:
+                break
+            picks.remove(next(p for p in reversed(picks) if p is not target))
+        samples.append({"messages": messages, "meta": {"kind": "product_qa", "source": "bench", "skus": [target["sku"]]}})
     return samples
 
 
+def _token_counter():
+    """Token count of a conversation as both trainers see it (the tokenizer's chat template), +1 for an EOS."""
+    from transformers import AutoTokenizer
+
+    from domainlm.models.base import resolve_base_model
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base_model("smollm2-135m"))
+    return lambda messages: len(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=False)) + 1
+
+
 def write_project(folder: Path, n_train: int, n_val: int, train: dict) -> Path:
+    """A bench project whose samples all fit in train.max_seq_len."""
     import yaml
 
     (folder / "data").mkdir(parents=True, exist_ok=True)
-    for name, rows in (("train", make_samples(n_train, 0)), ("val", make_samples(n_val, 1))):
+    for name, rows in (("train", make_samples(n_train, 0, train["max_seq_len"])),
+                       ("val", make_samples(n_val, 1, train["max_seq_len"]))):
         (folder / "data" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = {"name": "bench", "base_model": "smollm2-135m",
               "adapters": {"product-expert": {"mix": {"product_qa": 1.0}}},
@@ -84,25 +113,63 @@ def model_flops_per_token(config, ctx: float, head_share: float) -> float:
     d, layers, inter, vocab = config.hidden_size, config.num_hidden_layers, config.intermediate_size, config.vocab_size
     kv = d * config.num_key_value_heads // config.num_attention_heads
     n_body = layers * (d * d * 2 + d * kv * 2 + 3 * d * inter)
-    attention = layers * 2 * 2 * ctx * d  # QK^T and AV, causal half of a ctx-long window, x2 for fwd+bwd... approx
-    return 4 * n_body + 2 * attention + 4 * vocab * d * head_share
+    attention = layers * 3 * 4 * ctx * d
+    return 4 * n_body + attention + 4 * vocab * d * head_share
 
 
-def measure_peak(threads: int | None) -> float:
-    import torch
+PEAK_C = r"""
+#include <immintrin.h>
+#include <stdio.h>
+#include <time.h>
+static double cpu_s(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+int main(void) {
+    /* Distinct starting values, so the compiler cannot merge the 12 independent chains into one. */
+    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2), a3 = _mm512_set1_ps(3);
+    __m512 a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5), a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7);
+    __m512 a8 = _mm512_set1_ps(8), a9 = _mm512_set1_ps(9), a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11);
+    __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80);
+    long n = 20000000; double best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        double t = cpu_s();
+        for (long i = 0; i < n; i++) {
+            a0 = _mm512_dpbf16_ps(a0, x, x); a1 = _mm512_dpbf16_ps(a1, x, x); a2 = _mm512_dpbf16_ps(a2, x, x);
+            a3 = _mm512_dpbf16_ps(a3, x, x); a4 = _mm512_dpbf16_ps(a4, x, x); a5 = _mm512_dpbf16_ps(a5, x, x);
+            a6 = _mm512_dpbf16_ps(a6, x, x); a7 = _mm512_dpbf16_ps(a7, x, x); a8 = _mm512_dpbf16_ps(a8, x, x);
+            a9 = _mm512_dpbf16_ps(a9, x, x); a10 = _mm512_dpbf16_ps(a10, x, x); a11 = _mm512_dpbf16_ps(a11, x, x);
+        }
+        double rate = n * 12.0 * 64 / (cpu_s() - t);
+        if (rate > best) best = rate;
+    }
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+    printf("%.6e %g\n", best, _mm512_reduce_add_ps(s));  /* the sum keeps the loop from being optimised away */
+    return 0;
+}
+"""
 
-    if threads:
-        torch.set_num_threads(threads)
-    a = torch.randn(2048, 2048, dtype=torch.bfloat16)
-    b = torch.randn(2048, 2048, dtype=torch.bfloat16)
-    a @ b
-    best = 0.0
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(3):
-            a @ b
-        best = max(best, 3 * 2 * 2048**3 / (time.perf_counter() - t))
-    return best
+
+def measure_peak(cores: int) -> tuple[float | None, str]:
+    """Peak bf16 FLOP/s of `cores` cores (see module docstring), or None and why not."""
+    import shutil
+
+    from domainlm.models.base import cpu_supports_bf16
+
+    if not cpu_supports_bf16():
+        return None, "this CPU has no avx512_bf16/AMX"
+    if "amx_bf16" in Path("/proc/cpuinfo").read_text():
+        return None, "an AMX CPU: this AVX512-BF16 probe would understate its bf16 peak"
+    if shutil.which("gcc") is None:
+        return None, "gcc is needed to measure the CPU's bf16 peak"
+    with tempfile.TemporaryDirectory() as tmp:
+        source, binary = Path(tmp) / "peak.c", Path(tmp) / "peak"
+        source.write_text(PEAK_C)
+        build = subprocess.run(["gcc", "-O2", "-mavx512f", "-mavx512bf16", str(source), "-o", str(binary)],
+                               capture_output=True, text=True)
+        if build.returncode != 0:
+            return None, f"gcc could not build the peak probe: {build.stderr.strip()[:200]}"
+        procs = [subprocess.Popen([str(binary)], stdout=subprocess.PIPE, text=True) for _ in range(cores)]
+        rates = [float(p.communicate()[0].split()[0]) for p in procs]
+    return sum(rates), f"VDPBF16PS throughput, {cores} cores: " + ", ".join(f"{r / 1e9:.0f}" for r in rates) + " GFLOP/s"
 
 
 def peak_rss_gb() -> float:
@@ -142,7 +209,7 @@ def run_trl(args) -> dict:
     folder = resolve_base_model("smollm2-135m")
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder)
-    data = Dataset.from_list([{"messages": s["messages"]} for s in make_samples(args.samples, 0)])
+    data = Dataset.from_list([{"messages": s["messages"]} for s in make_samples(args.samples, 0, args.seq)])
     counted = {"tokens": 0, "steps": []}
 
     class Clock(TrainerCallback):
@@ -221,14 +288,19 @@ def main() -> None:
     print(f"SmolLM2-135M, batch {args.batch} x {args.seq}, {args.steps} steps (first not timed), "
           f"threads {args.threads or 'default'}, avx512_bf16: {cpu_supports_bf16()}, load avg {os.getloadavg()[0]:.1f}")
     ours = child("domainlm", args)
-    peak = measure_peak(args.threads)
-    print(f"reference peak (bf16 2048^3 matmul, this run): {peak / 1e9:.0f} GFLOP/s")
-    ctx = args.seq / 2
+    import torch
+
+    cores = args.threads or torch.get_num_threads()
+    peak, how = measure_peak(cores)
+    print(f"CPU bf16 peak: {f'{peak / 1e9:.0f} GFLOP/s' if peak else 'unknown'} ({how})")
+    lengths = [_token_counter()(s["messages"]) for s in make_samples(args.samples, 0, args.seq)]
+    ctx = sum(n * n / 2 for n in lengths) / sum(lengths)  # mean causal context per token (one sample per row)
     for name, r in [("domainlm", ours)] + ([] if args.skip_trl else [("trl-default", child("trl", args))]):
         tps = r["tokens"] / r["seconds"]
         flops = model_flops_per_token(config, ctx, r["trained_share"]) * tps
-        r.update(tokens_per_s=tps, mfu=flops / peak)
-        print(f"{name:12s} {tps:8.1f} useful tokens/s   MFU {100 * r['mfu']:5.1f}%   peak RSS {r['rss_gb']:.2f} GB"
+        r.update(tokens_per_s=tps, flops=flops)
+        mfu = f"MFU {100 * flops / peak:5.1f}%" if peak else f"{flops / 1e9:.0f} GFLOP/s"
+        print(f"{name:12s} {tps:8.1f} useful tokens/s   {mfu}   peak RSS {r['rss_gb']:.2f} GB"
               + (f"   (TRL bf16={r['bf16']})" if "bf16" in r else ""))
         if name == "trl-default":
             print(f"ratio domainlm / TRL default: {ours['tokens_per_s'] / tps:.2f}x (target >= 4x)")
