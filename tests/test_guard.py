@@ -106,6 +106,9 @@ class FixedClassifier:
     # a shop question (catalog words or a budget) needs a sure classifier to be refused
     ({"negotiation": 0.7, "ok": 0.3}, "Could you give me the price for Lagavulin 16 Year Old?", "ok"),
     ({"off_topic": 0.8, "ok": 0.2}, "What do you have that's linear and under $15?", "ok"),
+    ({"off_topic": 0.9, "ok": 0.1}, "What do you have that's linear and under $15?", "ok"),  # a budget
+    ({"off_topic": 0.9, "ok": 0.1}, "What is $15 in euros?", "off_topic"),  # an amount, but no budget
+    ({"off_topic": 0.97, "ok": 0.03}, "Best laptop under $500?", "off_topic"),
     ({"off_topic": 0.8, "ok": 0.2}, "What's a good name for a bakery?", "off_topic"),
     ({"negotiation": 0.7, "ok": 0.3}, "Could we work something out between us?", "negotiation"),
     ({"negotiation": 0.9, "ok": 0.1}, "Could you give me the price for Lagavulin 16 Year Old?", "negotiation"),

@@ -185,3 +185,36 @@ def test_questions_about_real_products_are_not_flagged(catalog, question, named)
 
     product = catalog.get(named) if named else None
     assert UnknownProductCheck(catalog).asked_unknown(question, product, [product] if product else []) is None
+
+
+@pytest.mark.parametrize("text", [
+    "We don't carry any Zenato Valpolicella, but we do carry other products.".replace("Zenato Valpolicella", "Hendricks Gin"),
+    "Sorry, we do not carry Hendrick's Gin.",
+    "Hendrick's Gin isn't something we stock.",
+])
+def test_saying_we_lack_a_product_we_have_is_corrected(catalog, text):
+    result = Verifier(catalog).check(text, ctx(catalog, "S-0002"))
+    assert "denied_product" in [a["type"] for a in result.actions]
+    assert result.text.startswith("Here is what our catalog says: Hendrick's Gin is $34.00")
+
+
+def test_true_not_carried_and_out_of_stock_sentences_stay(catalog):
+    v = Verifier(catalog)
+    text = "We don't carry Lagavulin 18, but Lagavulin 16 Year Old is $89.99."
+    assert v.check(text, ctx(catalog, "S-0001")).text == text
+    sold_out = "We don't have Marques de Riscal Reserva at the moment; Hendrick's Gin is $34.00."
+    assert v.check(sold_out, ctx(catalog, "W-0003", "S-0002")).clean
+
+
+def test_a_misspelt_name_close_to_two_products_is_the_one_it_spells(catalog):
+    text = "Lagavuln 16 Year Old is $89.99. Lagavuln 16 Year Old is smoky."
+    result = Verifier(catalog).check(text, ctx(catalog, "S-0001", "S-0002"))
+    assert result.text == "Lagavulin 16 Year Old is $89.99. Lagavulin 16 Year Old is smoky."
+    assert {a["type"] for a in result.actions} == {"name_repaired"}
+
+
+def test_a_grounded_not_carried_answer_about_a_longer_name_stays(catalog):
+    """The guard's own reply names a real product inside the missing one; that is no denial of the real one."""
+    text = ("I'm sorry, we don't carry Lagavulin 16 Year Old Magnum Edition. The closest we have: "
+            "Lagavulin 16 Year Old ($89.99).")
+    assert Verifier(catalog).check(text, ctx(catalog, "S-0001")).clean

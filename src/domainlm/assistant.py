@@ -33,7 +33,7 @@ from domainlm.prompt import Context, Message, build_messages
 from domainlm.verify import Verification, Verifier
 
 # Verifier actions that replace the model's text with a grounded answer (streaming stops at them).
-UNREPAIRABLE = ("fallback", "unknown_product", "instructions_leak")
+UNREPAIRABLE = ("fallback", "unknown_product", "denied_product", "instructions_leak")
 # Verdict of a turn the guard did not look at (guard off).
 _UNCHECKED = {"kind": "ok", "score": 1.0, "action": "passed", "source": "none", "matched": ""}
 

@@ -23,6 +23,10 @@ HEURISTIC_SCORE = 0.95
 SURE_WITH_CATALOG_WORDS = 0.85
 _DOUBTED_WITH_CATALOG_WORDS = ("off_topic", "negotiation")
 _AMOUNT = re.compile(r"[$€£¥]\s?\d|\d\s?(?:dollars|usd|eur|euros|gbp|pounds)\b", re.IGNORECASE)
+# A budget ("under $15", "around 40 euros") is how shoppers ask for recommendations; off topic only when sure.
+SURE_WITH_BUDGET = 0.95
+_BUDGET = re.compile(r"\b(?:under|below|less than|up to|at most|around|about|max(?:imum)?|within|no more than)\s+"
+                     r"(?:[$€£¥]\s?\d|\d+(?:\.\d+)?\s?(?:dollars|usd|eur|euros|gbp|pounds)\b)", re.IGNORECASE)
 _STOP = frozenset("the and with from for your you our this that what which have has are was old year years of in on "
                   "a an to is it by de la le du des del".split())
 
@@ -114,6 +118,8 @@ class Guard:
             return "ok", float(probs.get("ok", 0.0)), "classifier", ""
         if kind in _DOUBTED_WITH_CATALOG_WORDS and probs[kind] < SURE_WITH_CATALOG_WORDS \
                 and self._uses_catalog_words(text):
+            return "ok", float(probs.get("ok", 0.0)), "classifier", ""
+        if kind == "off_topic" and probs[kind] < SURE_WITH_BUDGET and _BUDGET.search(text):
             return "ok", float(probs.get("ok", 0.0)), "classifier", ""
         return kind, float(probs[kind]), "classifier", ""
 

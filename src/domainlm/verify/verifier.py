@@ -19,6 +19,13 @@ MODES = ("repair", "fallback", "annotate")
 _UNKNOWN = object()  # attribution result: the claim is about a product the catalog does not have
 # A phrase this similar to a retrieved product's name, but not equal, is a product we do not have.
 NEAR_MISS = 85.0
+# "we don't carry <name>" / "<name> isn't something we stock": said of a product the catalog has, it is false.
+# ("we don't have X" is left out: it is said of sold-out bottles too.)
+_NOT_CARRIED_BEFORE = re.compile(r"\b(?:we|i)\s+(?:don't|do not|dont|no longer)\s+(?:carry|stock|sell)\s+"
+                                 r"(?:any(?:thing)?\s+(?:called|named|like)?\s*|the\s+|a\s+|an\s+)?[\"'“]?$", re.I)
+_NOT_CARRIED_AFTER = re.compile(r"[\"'”]?\s*(?:isn't|is not|aren't|are not)\s+(?:something|a product|one|available)?\s*"
+                                r"(?:we\s+(?:carry|stock|sell|have)|in our (?:catalog|range|shop))", re.I)
+_NAME_GOES_ON = re.compile(r"[ \t]*(?:[-&][ \t]*)?(?:[A-Z0-9À-Þ]|No\.)")
 # Totals ("two bottles for $55.98") may be whole multiples of a price when the sentence says so.
 _TOTAL_CUE = re.compile(r"\b(total|altogether|bottles|for (two|three|four|five|six|\d+)|x\s?\d+|\d+\s?x)\b", re.I)
 
@@ -28,7 +35,7 @@ class Verification:
     """The text the user gets and what the verifier did to get it.
 
     actions: [{"type": "price_repaired"|"spec_repaired"|"stock_repaired"|"name_repaired"|"unknown_product"|
-    "instructions_leak"|"fallback", "found", "expected", "product_id", "applied"}]; `applied` is False in annotate mode.
+    "denied_product"|"instructions_leak"|"fallback", "found", "expected", "product_id", "applied"}]; `applied` is False in annotate mode.
     """
 
     text: str
@@ -155,6 +162,10 @@ class Verifier:
             actions.append(self._action("name_repaired", text[m.start:m.end], m.product.name, m.product.id))
             edits.append((m.start, m.end, m.product.name))
         unrepairable = False
+        for m in [*mentions, *misspelt]:
+            if m.product is not None and _denied(text, m):
+                actions.append(self._action("denied_product", text[m.start:m.end], m.product.name, m.product.id))
+                unrepairable = True
         if self._leak_shingles and instructions_leaked(text, "", shingles=self._leak_shingles):
             actions.append(self._action("instructions_leak", None, None, None))
             unrepairable = True
@@ -248,29 +259,54 @@ class Verifier:
             if len(key) < 2 or p.id in mentioned:
                 continue
             target = " ".join(key)
-            best: tuple[float, int, int] | None = None
-            for n in {len(key) - 1, len(key), len(key) + 1}:
-                for i in range(0, max(0, len(words) - n + 1)):
-                    window = words[i:i + n]
-                    if not window or any(window[0][0] < e and s < window[-1][1] for s, e in covered + spans):
-                        continue
-                    phrase = " ".join(w for _, _, w in window)
-                    score = fuzz.ratio(phrase, target)
-                    if phrase != target and score >= NEAR_MISS and (best is None or score > best[0]):
-                        best = (score, window[0][0], window[-1][1])
-            if best is None:
-                continue
-            spans.append((best[1], best[2]))
-            phrase = [w for s, e, w in words if best[1] <= s and e <= best[2]]
-            if len(phrase) == len(key) and all(same_word(a, b) for a, b in zip(phrase, key)):
-                misspelt.append(Mention(best[1], best[2], p))
-            else:
-                found.append(text[best[1]:best[2]])
+            while True:  # every near-miss of this name, best first
+                best: tuple[float, int, int] | None = None
+                for n in {len(key) - 1, len(key), len(key) + 1}:
+                    for i in range(0, max(0, len(words) - n + 1)):
+                        window = words[i:i + n]
+                        if not window or any(window[0][0] < e and s < window[-1][1] for s, e in covered + spans):
+                            continue
+                        phrase = " ".join(w for _, _, w in window)
+                        score = fuzz.ratio(phrase, target)
+                        if phrase != target and score >= NEAR_MISS and (best is None or score > best[0]):
+                            best = (score, window[0][0], window[-1][1])
+                if best is None:
+                    break
+                spans.append((best[1], best[2]))
+                phrase = [w for s, e, w in words if best[1] <= s and e <= best[2]]
+                # the phrase may misspell this product or another retrieved one ("Domane Zind-Humbrecht ...
+                # Schlossberg" is close to two Schlossberg rieslings but spells only one of them)
+                owner = next((q for q in shown if _spells(phrase, name_key(q.name))), None)
+                if owner is not None:
+                    misspelt.append(Mention(best[1], best[2], owner))
+                else:
+                    found.append(text[best[1]:best[2]])
         misspelt_spans = {(m.start, m.end) for m in misspelt}
         return found, [s for s in spans if s not in misspelt_spans], misspelt
 
     def _action(self, kind: str, found, expected, product_id) -> dict:
         return {"type": kind, "found": found, "expected": expected, "product_id": product_id}
+
+
+def _spells(phrase: list[str], key: tuple[str, ...]) -> bool:
+    """`phrase` is the name `key` word for word, typos allowed (numbers exact); "hendricks gin" spells
+    "hendrick's gin" too (split or joined words)."""
+    if len(phrase) == len(key):
+        return all(same_word(a, b) for a, b in zip(phrase, key))
+    digits = [w for w in phrase if w.isdigit()] == [w for w in key if w.isdigit()]
+    return digits and fuzz.ratio("".join(phrase), "".join(key)) >= 90
+
+
+def _denied(text: str, mention: Mention) -> bool:
+    """The text says we do not carry the (real) product of `mention`: "We don't carry <name>", "<name> isn't
+    something we stock". Not when the name goes on ("we don't carry Lagavulin 16 Year Old Magnum Edition" is
+    about another bottle)."""
+    s0, _ = sentence_bounds(text, mention.start)
+    before = text[s0:mention.start]
+    after = text[mention.end:mention.end + 40]
+    if _NAME_GOES_ON.match(after):
+        return False
+    return bool(_NOT_CARRIED_BEFORE.search(before) or _NOT_CARRIED_AFTER.match(after))
 
 
 def _spec_matches(product: Product, claim: Claim) -> bool:
