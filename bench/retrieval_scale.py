@@ -156,6 +156,20 @@ def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
     approx, _ = store.search(qvec, 10)
     exact, _ = exact_search(store.vectors, qvec, 10)
     recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]))
+    curve = {}
+    if store.hnsw is not None:  # the recall/latency trade-off of `retrieval.store_options.ef_search`
+        import faiss
+
+        for ef in (128, 256, 512, 1024, 2048):
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = ef
+            found, took = [], []
+            for row in qvec:
+                t = time.perf_counter()
+                found.append(store.hnsw.search(row[None], 10, params=params)[1][0])
+                took.append((time.perf_counter() - t) * 1000)
+            curve[ef] = (round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])), 4),
+                         round(float(np.median(took)), 2))
     store.close()
     import shutil
 
@@ -172,6 +186,7 @@ def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
         "hybrid_p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "hybrid_p99_ms": round(float(np.percentile(latencies, 99)), 2),
         "dense_recall_at_10": round(recall, 4), "dense_kind": retriever.manifest["store"]["kind"],
+        "ef_search": store.options["ef_search"], "ef_curve": {str(k): v for k, v in curve.items()},
         "query_embed_ms_batched": round(embed_query_ms, 2), "query_embed_ms_single_p50": round(float(np.median(single)), 2),
     }
 
@@ -203,6 +218,11 @@ def main() -> int:
     for r in rows:
         print(f"{r['products']:>10,} {r['build_s']:>8} {r['index_mb']:>9} {r['peak_rss_mb']:>8} {r['hybrid_p50_ms']:>7} "
               f"{r['hybrid_p99_ms']:>7} {r['dense_recall_at_10']:>9}  {r['dense_kind']}")
+    for r in rows:
+        if r.get("ef_curve"):
+            print(f"\nHNSW at {r['products']:,}: ef_search -> dense recall@10, p50 ms (dense search alone)")
+            for ef, (rec, ms) in r["ef_curve"].items():
+                print(f"  {ef:>5}  {rec:.3f}  {ms}")
     if rate:
         print(f"\nMiniLM embedding: {rate:,.0f} product texts/s on this machine.")
         for r in rows:

@@ -267,6 +267,9 @@ class RetrievalConfig(Section):
     """Vector store: `embedded` (files under index/) or `milvus` (a Milvus server or milvus-lite file)."""
     uri: str | None = None
     """Store address, e.g. `http://127.0.0.1:19530` or a milvus-lite `.db` file."""
+    ef_search: int = Field(512, ge=16, le=8192)
+    """Beam width of the embedded store's HNSW graph (used above 50,000 products): higher finds more of
+    the exact nearest neighbours and costs time (see bench/retrieval_scale.py for the trade-off)."""
     embedder: str = "minilm"
     """Embedder alias or local sentence-transformers folder."""
     top_k: int = 3
