@@ -3,6 +3,7 @@ the machine, and the exact command.
 
     python bench/run_all.py            # the full set (long: the 1M retrieval scale run takes a while)
     python bench/run_all.py --quick    # each script's quick mode where it has one
+    python bench/run_all.py --only serve_load.py   # rerun some; the other sections of RESULTS.md are kept
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -37,13 +39,24 @@ def machine() -> str:
     return f"{platform.platform()}, {os.cpu_count()} cores, {model}, avx512_bf16={bf16}, Python {platform.python_version()}"
 
 
+def _previous_sections() -> dict[str, str]:
+    """The script sections of the current RESULTS.md, by script name (kept when only some are rerun)."""
+    path = HERE / "RESULTS.md"
+    if not path.exists():
+        return {}
+    parts = re.split(r"^(?=## \S+\.py\n)", path.read_text(encoding="utf-8"), flags=re.M)
+    return {part.split("\n", 1)[0][3:].strip(): part.rstrip("\n") + "\n" for part in parts if part.startswith("## ")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="Use each script's quick mode.")
     parser.add_argument("--only", nargs="*", help="Run only these scripts.")
     args = parser.parse_args()
-    sections = [f"# Benchmark results\n\nMachine: {machine()}  \nDate: {time.strftime('%Y-%m-%d %H:%M')}  \n"
-                f"Mode: {'quick' if args.quick else 'full'}\n"]
+    header = (f"# Benchmark results\n\nMachine: {machine()}  \nUpdated: {time.strftime('%Y-%m-%d %H:%M')}  \n"
+              f"Each section says when it ran, its mode and the machine's load average before it started "
+              f"(other work on the 2 cores slows both sides of a ratio, not always equally).\n")
+    sections = _previous_sections() if args.only else {}
     failed = []
     for script, (full, quick) in BENCHES.items():
         if args.only and script not in args.only:
@@ -51,6 +64,8 @@ def main() -> int:
         command = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
         shown = " ".join(["python", f"bench/{script}", *(quick if args.quick else full)])
         print(f"== {shown}", flush=True)
+        load = os.getloadavg()[0]
+        when = time.strftime("%Y-%m-%d %H:%M")
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         seconds = time.perf_counter() - started
@@ -60,8 +75,12 @@ def main() -> int:
         if result.returncode != 0:
             failed.append(script)
             output += "\n--- stderr (tail) ---\n" + "\n".join(result.stderr.strip().splitlines()[-20:])
-        sections.append(f"## {script}\n\nCommand: `{shown}` ({status}, {seconds:.0f} s)\n\n```\n{output}\n```\n")
-    (HERE / "RESULTS.md").write_text("\n".join(sections), encoding="utf-8")
+        sections[script] = (f"## {script}\n\nCommand: `{shown}` ({status}, {seconds:.0f} s; ran {when}, "
+                            f"{'quick' if args.quick else 'full'} mode, load average {load:.1f})\n\n```\n{output}\n```\n")
+    ordered = [sections[name] for name in BENCHES if name in sections]
+    tmp = HERE / "RESULTS.md.tmp"
+    tmp.write_text("\n".join([header, *ordered]), encoding="utf-8")
+    os.replace(tmp, HERE / "RESULTS.md")
     print(f"wrote {HERE / 'RESULTS.md'}" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
