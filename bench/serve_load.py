@@ -89,13 +89,15 @@ def free_port() -> int:
 class Server:
     """`domainlm serve` in a subprocess with overrides; waits for /health."""
 
-    def __init__(self, project: Path, overrides: dict[str, object]):
+    def __init__(self, project: Path, overrides: dict[str, object], threads: int | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         sets = [f"serve.{k}={v}" for k, v in {"backend": "transformers", "cache_size": 0,
                                                "rate_limit_per_minute": 10**9, "queue_size": 512,
                                                "timeout_s": 900, "catalog_poll_s": 0, **overrides}.items()]
         env = {k: v for k, v in os.environ.items() if k not in ("DOMAINLM_API_KEYS", "DOMAINLM_ADMIN_KEY")}
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)  # torch's intra-op threads, the same for every server
         command = [sys.executable, "-c", "from domainlm.cli import main; main()", "serve", "-c", str(project),
                    "--port", str(self.port)] + [arg for s in sets for arg in ("--set", s)]
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
@@ -186,6 +188,9 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=32, help="serve.max_batch of the batched server")
     parser.add_argument("--baseline-requests", type=int,
                         help="requests for the one-at-a-time baseline (default: same as --requests)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads of both servers (default: torch's, one per core); on a machine shared "
+                             "with other work, 1 avoids threads waiting for each other at every operation")
     parser.add_argument("--baseline-clients", help="client counts for the baseline (default: same as --clients); "
                                                    "its throughput is serial whatever the count")
     args = parser.parse_args()
@@ -207,14 +212,14 @@ def main() -> None:
 
         models = [base_model_id(project), *adapters]
         print(f"model: {project.base_model}  adapters: {', '.join(adapters)}  max_tokens: {args.max_tokens}  "
-              f"cpus: {os.cpu_count()}  load avg: {os.getloadavg()[0]:.1f}")
+              f"threads: {args.threads or 'default'}  cpus: {os.cpu_count()}  load avg: {os.getloadavg()[0]:.1f}")
         rows = []
         baseline_counts = [int(c) for c in (args.baseline_clients or args.clients).split(",")]
         setups = [("baseline (1 at a time)", {"max_batch": 1, "workers": 1}, baseline_requests, baseline_counts),
                   (f"batched (max_batch={args.max_batch})", {"max_batch": args.max_batch,
                                                               "workers": max(counts)}, requests, counts)]
         for label, overrides, n, client_counts in setups:
-            with Server(project_dir, overrides) as server:
+            with Server(project_dir, overrides, args.threads) as server:
                 asyncio.run(load(server.url, models, questions[:4], 2, args.max_tokens))  # warm-up
                 for clients in client_counts:
                     result = asyncio.run(load(server.url, models, questions[:n], clients, args.max_tokens))
@@ -222,7 +227,7 @@ def main() -> None:
                     print(f"  {label:28} {clients:3} clients: {result['req_s']:.2f} req/s", flush=True)
         print()
         header = f"{'server':28} {'clients':>7} {'reqs':>5} {'wall s':>7} {'req/s':>7} {'tok/s':>7} " \
-                 f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'speedup':>7}"
+                 f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'tok/req':>7} {'speedup':>7}"
         print(header)
         print("-" * len(header))
         base = {r["clients"]: r["req_s"] for label, r in rows if label.startswith("baseline")}
@@ -231,7 +236,8 @@ def main() -> None:
             speedup = r["req_s"] / base.get(r["clients"], max(base.values()))
             print(f"{label:28} {r['clients']:7} {r['requests']:5} {r['wall_s']:7.1f} {r['req_s']:7.2f} "
                   f"{r['tok_s']:7.1f} {r['p50_s']:7.2f} {r['p99_s']:7.2f} {r['ttft_p50_s']:7.2f} "
-                  f"{r['ttft_p99_s']:7.2f} {speedup:6.1f}x")
+                  f"{r['ttft_p99_s']:7.2f} {r['mean_tokens']:7.1f} {speedup:6.1f}x")
+        print(f"load avg at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows both servers)")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
