@@ -343,3 +343,15 @@ def test_rows_of_one_sample_need_no_packed_mask(tiny_tokenizer):
     packed = collate([[a, b], [c]], tiny_tokenizer.pad_token_id, multiple_of=64)
     segments = find_packed_sequence_indices(packed.position_ids)
     assert segments is not None and segments[0, len(a)] != segments[0, 0]
+
+
+def test_run_config_masks_passwords(tmp_path):
+    from domainlm.train.run_folder import write_config
+
+    write_config(tmp_path / "config.yaml", {"catalog": {"source": "postgresql://shop:s3cret@db:5432/shop"},
+                                            "retrieval": {"uri": "http://u:pw@milvus:19530"}, "train": {"lr": 0.001},
+                                            "models": ["sqlite:///shop.db"]})
+    text = (tmp_path / "config.yaml").read_text()
+    assert "s3cret" not in text and ":pw@" not in text
+    assert "postgresql://shop:***@db:5432/shop" in text and "http://u:***@milvus:19530" in text
+    assert "sqlite:///shop.db" in text and "lr: 0.001" in text

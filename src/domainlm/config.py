@@ -255,7 +255,8 @@ class TrainConfig(Section):
     cost_per_hour: float = 0.0
     """Machine cost per hour, for the run card's cost estimate."""
     time_budget_s: float | None = None
-    """Stop cleanly after this many seconds (the demo uses it to fit a CPU budget)."""
+    """Stop cleanly before this many seconds: a step that would overrun (with the final eval and saves,
+    as measured during the run) is not started. The demo uses it to fit a CPU budget."""
     cpu_threads: int | None = None
     """CPU threads for training (default: torch's choice); 1 can be faster on a CPU shared with other jobs."""
     dpo: DpoConfig = Field(default_factory=DpoConfig)

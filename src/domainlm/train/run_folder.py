@@ -61,7 +61,19 @@ def write_json(path: Path, data) -> None:
 
 
 def write_config(path: Path, resolved: dict) -> None:
-    path.write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    """The resolved project config, with passwords in connection URLs masked (run folders get shared)."""
+    path.write_text(yaml.safe_dump(_masked(resolved), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _masked(value):
+    """Every string that looks like a URL with a password gets `***` in its place, at any depth."""
+    from domainlm.catalog.sources import mask_url
+
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return mask_url(value) if isinstance(value, str) and "://" in value else value
 
 
 def replace_dir(tmp: Path, target: Path) -> None:
