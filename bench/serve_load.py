@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Serving load test: concurrent streaming clients against `domainlm serve`, micro-batching vs one at a time.
+"""Serving load test: concurrent streaming clients against `domainlm serve`: transformers one at a time,
+transformers micro-batched, and the llama.cpp engine.
 
-Starts the server twice on the bundled wine-shop example (cache off, so every request generates):
-the baseline runs transformers `generate` one request at a time (`serve.max_batch=1, workers=1`), the
-batched server runs up to `serve.max_batch` concurrent requests in one left-padded batch. Each client
-count sends the same number of requests, alternating between the base model and two LoRA adapters,
-and reports throughput, latency p50/p99 and time to first token (TTFT). One run, printed.
+Starts the server on the bundled wine-shop example (cache off, so every request generates): the baseline
+runs transformers `generate` one request at a time (`serve.max_batch=1, workers=1`), the batched server
+runs up to `serve.max_batch` concurrent requests in one left-padded batch, and the llama.cpp server
+(`serve.backend=llamacpp`, when llama-cpp-python is installed) runs the base GGUF with the adapters as
+LoRA GGUFs, one request at a time on all cores. Each client count sends the same number of requests,
+alternating between the base model and two LoRA adapters, and reports throughput, latency p50/p99, time
+to first token (TTFT), and whether the answers are real: empty answers, and answers that state a price
+whose every price equals a retrieved product's catalog price (the pipeline's `domainlm` metadata).
+One run, printed.
 
     HF_HUB_OFFLINE=1 python bench/serve_load.py            # SmolLM2-135M, 8 and 32 clients, 200 requests
     HF_HUB_OFFLINE=1 python bench/serve_load.py --quick    # tiny random model, 64 requests
+    HF_HUB_OFFLINE=1 python bench/serve_load.py --requests 48 --baseline-clients 8 --threads 1
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["How much is {}?", "Tell me about {}.", "Is {} in stock?", "What does {} pair with?",
              "What is the alcohol content of {}?"]
+MONEY = re.compile(r"[$€£]\s?(\d[\d,]*(?:\.\d+)?)")
 
 
 def tiny_model(folder: Path) -> str:
@@ -132,7 +140,7 @@ async def one_request(client, url: str, model: str, question: str, max_tokens: i
     body = {"model": model, "messages": [{"role": "user", "content": question}], "max_tokens": max_tokens,
             "stream": True, "stream_options": {"include_usage": True}}
     started = time.perf_counter()
-    ttft, tokens = None, 0
+    ttft, tokens, text, info = None, 0, [], {}
     async with client.stream("POST", url + "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
         async for line in response.aiter_lines():
@@ -141,12 +149,25 @@ async def one_request(client, url: str, model: str, question: str, max_tokens: i
             chunk = json.loads(line[6:])
             if "error" in chunk:
                 raise RuntimeError(chunk["error"]["message"])
-            if chunk["choices"] and chunk["choices"][0]["delta"].get("content") and ttft is None:
-                ttft = time.perf_counter() - started
+            content = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+            if content:
+                ttft = time.perf_counter() - started if ttft is None else ttft
+                text.append(content)
+            info = chunk.get("domainlm") or info
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
     latency = time.perf_counter() - started
-    return {"latency": latency, "ttft": ttft if ttft is not None else latency, "tokens": tokens}
+    return {"latency": latency, "ttft": ttft if ttft is not None else latency, "tokens": tokens,
+            **price_check("".join(text), info)}
+
+
+def price_check(text: str, info: dict) -> dict:
+    """Is the answer real: non-empty, and does every price it states equal a retrieved product's catalog price."""
+    products = info.get("products", [])
+    catalog = {round(float(product["price"]), 2) for product in products if product.get("price") is not None}
+    stated = [round(float(m.replace(",", "")), 2) for m in MONEY.findall(text)]
+    return {"empty": not text.strip(), "priced": bool(stated), "price_ok": bool(stated) and set(stated) <= catalog,
+            "text": text}
 
 
 async def load(url: str, models: list[str], questions: list[str], clients: int, max_tokens: int) -> dict:
@@ -170,7 +191,10 @@ async def load(url: str, models: list[str], questions: list[str], clients: int, 
     tokens = sum(r["tokens"] for r in results)
     return {"clients": clients, "requests": len(results), "wall_s": wall, "req_s": len(results) / wall,
             "tok_s": tokens / wall, "p50_s": pct(lat, 50), "p99_s": pct(lat, 99), "ttft_p50_s": pct(ttft, 50),
-            "ttft_p99_s": pct(ttft, 99), "mean_tokens": tokens / len(results)}
+            "ttft_p99_s": pct(ttft, 99), "mean_tokens": tokens / len(results),
+            "empty": sum(r["empty"] for r in results), "priced": sum(r["priced"] for r in results),
+            "price_ok": sum(r["price_ok"] for r in results),
+            "sample": next((r["text"] for r in results if r["priced"]), results[0]["text"])}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -193,6 +217,7 @@ def main() -> None:
                              "with other work, 1 avoids threads waiting for each other at every operation")
     parser.add_argument("--baseline-clients", help="client counts for the baseline (default: same as --clients); "
                                                    "its throughput is serial whatever the count")
+    parser.add_argument("--no-llamacpp", action="store_true", help="skip the llama.cpp server")
     args = parser.parse_args()
     requests = args.requests or (64 if args.quick else 200)
     baseline_requests = args.baseline_requests or requests
@@ -218,6 +243,23 @@ def main() -> None:
         setups = [("baseline (1 at a time)", {"max_batch": 1, "workers": 1}, baseline_requests, baseline_counts),
                   (f"batched (max_batch={args.max_batch})", {"max_batch": args.max_batch,
                                                               "workers": max(counts)}, requests, counts)]
+        from domainlm.engines.llamacpp import llama_cpp_available
+
+        if not args.no_llamacpp and llama_cpp_available():
+            # The server's own conversion (base f16 + one LoRA GGUF per adapter), done now so its time is not
+            # counted as server start-up; the server finds the files in the same $DOMAINLM_HOME/gguf cache.
+            from domainlm.adapters import gguf_files, latest_runs
+
+            started = time.perf_counter()
+            gguf_files(project, latest_runs(project))
+            print(f"GGUF base + {len(adapters)} adapters ready in {time.perf_counter() - started:.1f} s "
+                  f"(the base is cached across runs, the adapters are new each run)")
+            # The engine has one llama.cpp context on os.cpu_count() threads (not torch's): the server runs it
+            # one request at a time, so workers only lets the requests queue in the service.
+            setups.append((f"llama.cpp ({os.cpu_count()} threads)", {"backend": "llamacpp", "max_batch": 1,
+                                                                   "workers": max(counts)}, requests, counts))
+        elif not args.no_llamacpp:
+            print("llama-cpp-python is not installed: no llama.cpp rows (scripts/install_llamacpp.sh)")
         for label, overrides, n, client_counts in setups:
             with Server(project_dir, overrides, args.threads) as server:
                 asyncio.run(load(server.url, models, questions[:4], 2, args.max_tokens))  # warm-up
@@ -227,7 +269,8 @@ def main() -> None:
                     print(f"  {label:28} {clients:3} clients: {result['req_s']:.2f} req/s", flush=True)
         print()
         header = f"{'server':28} {'clients':>7} {'reqs':>5} {'wall s':>7} {'req/s':>7} {'tok/s':>7} " \
-                 f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'tok/req':>7} {'speedup':>7}"
+                 f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'tok/req':>7} {'speedup':>7} " \
+                 f"{'empty':>5} {'$ ok':>7}"
         print(header)
         print("-" * len(header))
         base = {r["clients"]: r["req_s"] for label, r in rows if label.startswith("baseline")}
@@ -236,8 +279,13 @@ def main() -> None:
             speedup = r["req_s"] / base.get(r["clients"], max(base.values()))
             print(f"{label:28} {r['clients']:7} {r['requests']:5} {r['wall_s']:7.1f} {r['req_s']:7.2f} "
                   f"{r['tok_s']:7.1f} {r['p50_s']:7.2f} {r['p99_s']:7.2f} {r['ttft_p50_s']:7.2f} "
-                  f"{r['ttft_p99_s']:7.2f} {r['mean_tokens']:7.1f} {speedup:6.1f}x")
-        print(f"load avg at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows both servers)")
+                  f"{r['ttft_p99_s']:7.2f} {r['mean_tokens']:7.1f} {speedup:6.1f}x {r['empty']:5} "
+                  f"{r['price_ok']:3}/{r['priced']:<3}")
+        print("empty: answers with no text; $ ok: answers whose stated prices all equal a retrieved product's "
+              "catalog price / answers that state a price")
+        for label, r in dict(rows).items():
+            print(f"sample answer, {label}: {r['sample'][:200]!r}")
+        print(f"load avg at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every server)")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
