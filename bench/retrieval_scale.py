@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Retrieval at scale on synthetic catalogs: build time, index size, peak RAM, hybrid query p50/p99,
-dense recall@10 of the HNSW graph against exact search, and MiniLM embedding throughput.
+dense recall@10 of the approximate index (HNSW or IVF) against exact search, and MiniLM embedding throughput.
 
     HF_HUB_OFFLINE=1 python bench/retrieval_scale.py --quick          # 10k and 100k, a few minutes
     HF_HUB_OFFLINE=1 python bench/retrieval_scale.py                  # 10k, 100k and 1M
 
 Vectors: `--embed N` product texts are embedded for real with MiniLM (throughput is reported); the
 rest of a catalog gets *synthetic* vectors: a real vector of another product plus Gaussian noise,
-re-normalised, so the ANN graph sees realistic neighbourhoods without hours of embedding. Each
-scale runs in its own process so peak RAM (ru_maxrss) is that scale's alone. Queries are embedded
+re-normalised, so the ANN index sees realistic neighbourhoods without hours of embedding. Each
+scale is built in one process and queried in another (which loads the catalog and opens the index, as a
+server does), so each peak RAM (ru_maxrss) is that phase's alone. Queries are embedded
 once up front; the reported query latency is retrieval only (single-query MiniLM latency is printed
 separately).
 """
@@ -103,25 +104,11 @@ def vectors_for(catalog, n_embed: int, seed: int = 0):
     return out, rate
 
 
-def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
-    import numpy as np
+def _peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
-    from domainlm.config import project_from_dict
-    from domainlm.retrieval import Retriever, build_index
-    from domainlm.retrieval.embed import get_embedder
-    from domainlm.retrieval.stores.base import exact_search
 
-    t0 = time.perf_counter()
-    catalog = synthetic_catalog(n)
-    vectors, rate = vectors_for(catalog, min(n_embed, n))
-    gen_s = time.perf_counter() - t0
-    root = Path(tempfile.mkdtemp(prefix=f"domainlm-scale-{n}-"))
-    project = project_from_dict({}, root)
-    minilm = get_embedder("minilm")
-    started = time.perf_counter()
-    info = build_index(project, catalog, [], embedder=minilm, vectors=vectors)
-    build_s = time.perf_counter() - started
-
+def bench_queries(catalog, n_queries: int) -> list[str]:
     rng = random.Random(1)
     products = list(catalog)
     queries = []
@@ -131,17 +118,64 @@ def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
             f"{p.category.lower()} from {p.attribute('region').value} under ${rng.randrange(10, 100)}",
             f"something with {rng.choice(NOTES)} notes", f"how much is {p.name.lower()}",
             f"{p.name.split()[0]} {p.name.split()[2]} {rng.choice(CATEGORIES).lower()}", p.id]))
+    return queries
+
+
+def build_scale(n: int, n_embed: int, n_queries: int, root: Path) -> dict:
+    """The build process: catalog, vectors, `build_index` into `root`; queries embedded and saved there."""
+    import numpy as np
+
+    from domainlm.config import project_from_dict
+    from domainlm.retrieval import build_index
+    from domainlm.retrieval.embed import get_embedder
+
+    t0 = time.perf_counter()
+    catalog = synthetic_catalog(n)
+    vectors, rate = vectors_for(catalog, min(n_embed, n))
+    gen_s = time.perf_counter() - t0
+    project = project_from_dict({}, root)
+    minilm = get_embedder("minilm")
+    started = time.perf_counter()
+    info = build_index(project, catalog, [], embedder=minilm, vectors=vectors)
+    build_s = time.perf_counter() - started
+    queries = bench_queries(catalog, n_queries)
     started = time.perf_counter()
     qvec = minilm.encode(queries)
     embed_query_ms = (time.perf_counter() - started) * 1000 / len(queries)
+    np.save(root / "bench-queries.npy", qvec)
+    single = []
+    for q in queries[:50]:
+        t = time.perf_counter()
+        minilm.encode([q])
+        single.append((time.perf_counter() - t) * 1000)
+    return {
+        "products": n, "embedded_for_real": min(n_embed, n), "embed_rate_per_s": rate,
+        "generate_s": round(gen_s, 1), "build_s": round(build_s, 1), "index_mb": round(info.bytes / 1e6, 1),
+        "build_peak_rss_mb": _peak_rss_mb(), "query_embed_ms_batched": round(embed_query_ms, 2),
+        "query_embed_ms_single_p50": round(float(np.median(single)), 2),
+    }
+
+
+def query_scale(n: int, n_queries: int, root: Path) -> dict:
+    """The serving process: open the index built in `root` beside the catalog and query it, as a server does."""
+    import numpy as np
+
+    from domainlm.config import project_from_dict
+    from domainlm.retrieval import Retriever
+    from domainlm.retrieval.stores.base import exact_search
+
+    catalog = synthetic_catalog(n)
+    queries = bench_queries(catalog, n_queries)
+    qvec = np.load(root / "bench-queries.npy")
     lookup = dict(zip(queries, qvec))
 
     class Cached:
-        name, dim = "minilm", minilm.dim
+        name, dim = "minilm", qvec.shape[1]
 
         def encode(self, texts, progress=None):
             return np.stack([lookup[t] for t in texts])
 
+    project = project_from_dict({}, root)
     started = time.perf_counter()
     retriever = Retriever.open(project, catalog=catalog, embedder=Cached())
     open_s = time.perf_counter() - started
@@ -152,43 +186,56 @@ def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
         t = time.perf_counter()
         retriever.search(q, top_k=5)
         latencies.append((time.perf_counter() - t) * 1000)
+    serve_rss = _peak_rss_mb()  # before the exact ground truth below, which reads every vector
     store = retriever.state.store
     approx, _ = store.search(qvec, 10)
     exact, _ = exact_search(store.vectors, qvec, 10)
     recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]))
     curve = {}
-    if store.hnsw is not None:  # the recall/latency trade-off of `retrieval.store_options.ef_search`
+    if store.ann is not None:  # the recall/latency trade-off of `retrieval.ef_search` (HNSW) or `.nprobe` (IVF)
         import faiss
 
-        for ef in (128, 256, 512, 1024, 2048):
-            params = faiss.SearchParametersHNSW()
-            params.efSearch = ef
+        hnsw = store.kind == "hnsw"
+        for knob in ((128, 256, 512, 1024, 2048) if hnsw else (8, 16, 32, 64, 128, 256)):
+            params = faiss.SearchParametersHNSW() if hnsw else faiss.SearchParametersIVF()
+            if hnsw:
+                params.efSearch = knob
+            else:
+                params.nprobe = knob
             found, took = [], []
             for row in qvec:
                 t = time.perf_counter()
-                found.append(store.hnsw.search(row[None], 10, params=params)[1][0])
+                found.append(store.ann.search(row[None], 10, params=params)[1][0])
                 took.append((time.perf_counter() - t) * 1000)
-            curve[ef] = (round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])), 4),
-                         round(float(np.median(took)), 2))
+            curve[knob] = (round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])), 4),
+                           round(float(np.median(took)), 2))
     store.close()
-    import shutil
-
-    shutil.rmtree(root, ignore_errors=True)
-    single = []
-    for q in queries[:50]:
-        t = time.perf_counter()
-        minilm.encode([q])
-        single.append((time.perf_counter() - t) * 1000)
     return {
-        "products": n, "embedded_for_real": min(n_embed, n), "embed_rate_per_s": rate,
-        "generate_s": round(gen_s, 1), "build_s": round(build_s, 1), "open_s": round(open_s, 2),
-        "index_mb": round(info.bytes / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "open_s": round(open_s, 2), "serve_peak_rss_mb": serve_rss,
         "hybrid_p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "hybrid_p99_ms": round(float(np.percentile(latencies, 99)), 2),
         "dense_recall_at_10": round(recall, 4), "dense_kind": retriever.manifest["store"]["kind"],
-        "ef_search": store.options["ef_search"], "ef_curve": {str(k): v for k, v in curve.items()},
-        "query_embed_ms_batched": round(embed_query_ms, 2), "query_embed_ms_single_p50": round(float(np.median(single)), 2),
+        "ef_search": store.options["ef_search"], "nprobe": store.options["nprobe"],
+        "knob_curve": {str(k): v for k, v in curve.items()},
     }
+
+
+def one_scale(n: int, n_embed: int, n_queries: int) -> dict:
+    """Build in one process and query in another, so each peak RAM (ru_maxrss) is that phase's alone."""
+    import shutil
+
+    root = Path(tempfile.mkdtemp(prefix=f"domainlm-scale-{n}-"))
+    try:
+        row = {}
+        for phase in ("build", "query"):
+            out = subprocess.run([sys.executable, __file__, f"--{phase}", str(n), "--root", str(root), "--embed",
+                                  str(n_embed), "--queries", str(n_queries)], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"{phase} at {n:,} failed:\n{out.stderr[-3000:]}")
+            row.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        return row
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> int:
@@ -197,32 +244,38 @@ def main() -> int:
     parser.add_argument("--sizes", default=None, help="comma-separated catalog sizes")
     parser.add_argument("--embed", type=int, default=20_000, help="products embedded for real with MiniLM")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # internal: one size's build, print JSON
+    parser.add_argument("--query", type=int, help=argparse.SUPPRESS)  # internal: one size's queries, print JSON
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(one_scale(args.one, args.embed, args.queries)))
+    if args.build:
+        print(json.dumps(build_scale(args.build, args.embed, args.queries, args.root)))
+        return 0
+    if args.query:
+        print(json.dumps(query_scale(args.query, args.queries, args.root)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     rows = []
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--embed", str(args.embed),
-                              "--queries", str(args.queries)], capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stderr[-3000:], file=sys.stderr)
-            return out.returncode
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(one_scale(n, args.embed, args.queries))
         print(json.dumps(rows[-1]), flush=True)
     rate = next((r["embed_rate_per_s"] for r in rows if r["embed_rate_per_s"]), None)
-    print(f"\n{'products':>10} {'build s':>8} {'index MB':>9} {'peak MB':>8} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}  dense")
+    print(f"\n{'products':>10} {'build s':>8} {'index MB':>9} {'build MB':>9} {'serve MB':>9} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'recall@10':>9}  dense")
     for r in rows:
-        print(f"{r['products']:>10,} {r['build_s']:>8} {r['index_mb']:>9} {r['peak_rss_mb']:>8} {r['hybrid_p50_ms']:>7} "
-              f"{r['hybrid_p99_ms']:>7} {r['dense_recall_at_10']:>9}  {r['dense_kind']}")
+        print(f"{r['products']:>10,} {r['build_s']:>8} {r['index_mb']:>9} {r['build_peak_rss_mb']:>9} "
+              f"{r['serve_peak_rss_mb']:>9} {r['hybrid_p50_ms']:>7} {r['hybrid_p99_ms']:>7} "
+              f"{r['dense_recall_at_10']:>9}  {r['dense_kind']}")
+    print("build MB: peak RSS of the build process (synthetic catalog and its vectors included); serve MB: peak RSS "
+          "of a separate process that opens the index beside the catalog and answers the queries.")
     for r in rows:
-        if r.get("ef_curve"):
-            print(f"\nHNSW at {r['products']:,}: ef_search -> dense recall@10, p50 ms (dense search alone)")
-            for ef, (rec, ms) in r["ef_curve"].items():
-                print(f"  {ef:>5}  {rec:.3f}  {ms}")
+        if r.get("knob_curve"):
+            knob = "ef_search" if r["dense_kind"] == "hnsw" else "nprobe"
+            print(f"\n{r['dense_kind'].upper()} at {r['products']:,}: {knob} -> dense recall@10, p50 ms "
+                  f"(dense search alone; the default is {r[knob]})")
+            for value, (rec, ms) in r["knob_curve"].items():
+                print(f"  {value:>5}  {rec:.3f}  {ms}")
     if rate:
         print(f"\nMiniLM embedding: {rate:,.0f} product texts/s on this machine.")
         for r in rows:

@@ -269,3 +269,65 @@ def test_exact_search_matches_a_full_sort(n, k, filtered):
     assert (ids[:, :found] == reference[:, :found]).all()
     assert (ids[:, found:] == -1).all() and np.isneginf(scores[:, found:]).all()
     assert np.allclose(scores[:, :found], np.take_along_axis(full, reference, 1)[:, :found], atol=1e-4)
+
+
+def test_ivf_agrees_with_exact_search(shop, embedder):
+    """Probing every list, the IVF index is exact search over the same fp16 vectors."""
+    _, catalog, sections = shop
+    exact = Retriever.in_memory(catalog, sections, embedder=embedder)
+    ivf = Retriever.in_memory(catalog, sections, embedder=embedder,
+                              store_options={"hnsw_min": 1, "ivf_min": 1, "nprobe": 4096, "exact_max": 0})
+    assert ivf.state.store.kind == "ivf" and ivf.state.store.hnsw is None
+    for q in ["peaty islay whisky", "crisp white", "bubbles for a party", "gin"]:
+        assert ivf.search(q, top_k=6).ids == exact.search(q, top_k=6).ids
+    f = Filters(category="Red Wine")
+    assert ivf.search("wine", top_k=6, filters=f).ids == exact.search("wine", top_k=6, filters=f).ids
+
+
+def _clustered(n: int, dim: int = 64, centres: int = 400, seed: int = 0) -> np.ndarray:
+    """Unit vectors in tight groups around random centres, like a catalog of product variants."""
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(centres, dim)).astype(np.float32)
+    x = c[rng.integers(0, centres, n)] + rng.normal(0, 0.3, (n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_ivf_store_persists_updates_and_filters(tmp_path):
+    from domainlm.retrieval.stores.base import exact_search
+    from domainlm.retrieval.stores.embedded import EmbeddedStore, ivf_lists
+
+    opts = {"hnsw_min": 3000, "ivf_min": 5000, "nprobe": 16}
+    x = _clustered(12_000)
+    store = EmbeddedStore(64, opts)
+    store.add(np.arange(2000), x[:2000])
+    assert store.kind == "flat"
+    store.add(np.arange(2000, 8000), x[2000:8000])  # crosses ivf_min in one add: built from both parts
+    assert store.kind == "ivf" and store.ivf.nlist == ivf_lists(8000) and store.vectors.shape == (8000, 64)
+    np.testing.assert_allclose(store.vectors[[0, 4000, 7999]], x[[0, 4000, 7999]].astype(np.float16), atol=1e-3)
+    info = store.save(tmp_path / "a")
+    assert info["kind"] == "ivf" and (tmp_path / "a" / info["file"]).exists()
+
+    opened = EmbeddedStore.open(tmp_path / "a", {**info, "dim": 64}, {})
+    q = x[8000:8050]  # in-distribution queries, not in the index yet
+    a_ids, _ = store.search(q, 10)
+    b_ids, _ = opened.search(q, 10)
+    assert (a_ids == b_ids).all()
+    exact, _ = exact_search(opened.vectors, q, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(b_ids, exact)])
+    assert recall >= 0.9, recall
+
+    # An update appends to the lists of a copy; the opened build is untouched.
+    copy = opened.derive(tmp_path / "b")
+    copy.add(np.arange(8000, 12_000), x[8000:12_000])
+    assert copy.vectors.shape == (12_000, 64) and opened.vectors.shape == (8000, 64)
+    hit, _ = copy.search(x[11_999:12_000], 1)
+    assert hit[0, 0] == 11_999
+    # Filters: only allowed slots come back, through the selector and through the exact path.
+    allowed = np.zeros(12_000, bool)
+    allowed[::3] = True
+    for exact_max in (0, 20_000):
+        copy.options["exact_max"] = exact_max
+        ids, _ = copy.search(q, 10, allowed)
+        assert (ids >= 0).all() and allowed[ids].all()
+    with pytest.raises(ValueError, match="appended in order"):
+        copy.add(np.array([5]), x[:1])

@@ -38,7 +38,7 @@ class IndexInfo:
 
 
 def store_options(project: ProjectConfig) -> dict[str, Any]:
-    return {"uri": project.retrieval.uri, "ef_search": project.retrieval.ef_search}
+    return {"uri": project.retrieval.uri, "ef_search": project.retrieval.ef_search, "nprobe": project.retrieval.nprobe}
 
 
 def build_index(project: ProjectConfig, catalog: Catalog, sections: list[KnowledgeSection],

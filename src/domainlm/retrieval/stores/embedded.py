@@ -1,11 +1,19 @@
 """The default store: float16 vectors in the build folder, exact search for small sets, a faiss HNSW
-graph above `hnsw_min` vectors. No server; readers memory-map or load the files of one build.
+graph above `hnsw_min` vectors and a faiss IVF index above `ivf_min`. No server; readers load the files
+of one build.
+
+Why two approximate kinds: HNSW answers fastest at 50k-300k vectors, but its build time grows faster
+than linearly (878 s at 1M on 2 cores with efConstruction 80) and its recall falls where products come in
+tight near-duplicate groups (0.84 recall@10 at 1M at efSearch 512). An inverted file (k-means lists,
+every vector in a probed list compared exactly) builds in about a minute at 1M, holds no graph, and its
+recall depends only on how many lists are probed (`nprobe`).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -16,15 +24,47 @@ DEFAULTS = {
     "hnsw_min": 50_000,  # below this many vectors, exact search is fast enough and exact
     "hnsw_m": 32,  # graph degree (level 0 holds 2*M neighbours)
     "ef_construction": 80,
-    "ef_search": 512,  # measured recall@10 vs exact: 0.97-0.99 at 100k, 0.88 at 1M (bench/retrieval_scale.py)
+    "ef_search": 512,  # measured recall@10 vs exact: 0.97-0.99 at 100k (bench/retrieval_scale.py)
+    "ivf_min": 300_000,  # at or above this many vectors a full build makes an IVF index instead of HNSW
+    "nprobe": 64,  # IVF lists compared per query (of ~4*sqrt(n) lists)
     "exact_max": 20_000,  # a filter keeping at most this many slots is searched exactly
 }
+CHUNK = 100_000  # vectors converted to float32 at a time while filling an index (38 MB at dim 384)
+
+
+def ivf_lists(n: int) -> int:
+    """Number of IVF lists for n vectors: the power of two nearest 4*sqrt(n) (1M -> 4096), at most n."""
+    return max(1, min(n, int(2 ** round(math.log2(max(4 * math.sqrt(max(n, 1)), 16))))))
+
+
+class _IVFVectors:
+    """Read access by slot to an IVF index's fp16 codes (its direct map), shaped like an array [n, dim]:
+    the exact-search fallback and the benchmark's ground truth index it with a slice or an int array."""
+
+    def __init__(self, index, dim: int):
+        self.index, self.dim = index, dim
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.index.ntotal), self.dim)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)))
+        rows = np.asarray(rows, np.int64)
+        if len(rows) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.index.reconstruct_batch(rows)
 
 
 @STORES.register("embedded")
 class EmbeddedStore:
-    """Vectors [n_slots, dim] (float16 on disk; float32 in memory for flat sets); an optional faiss
-    IndexHNSWSQ (fp16) over the same slots."""
+    """Vectors [n_slots, dim] (float16 on disk; float32 in memory for flat sets); above `hnsw_min` a faiss
+    IndexHNSWSQ (fp16) over the same slots, and for a build of `ivf_min` or more an IndexIVFScalarQuantizer
+    (fp16) whose ids are the slots."""
 
     name = "embedded"
 
@@ -33,10 +73,20 @@ class EmbeddedStore:
         self.options = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS}}
         self.vectors = np.zeros((0, dim), np.float32)
         self.hnsw = None
+        self.ivf = None
 
     @classmethod
     def create(cls, folder: Path, dim: int, options: dict[str, Any]) -> "EmbeddedStore":
         return cls(dim, options)
+
+    @property
+    def ann(self):
+        """The approximate index (HNSW or IVF), or None for a flat set."""
+        return self.hnsw if self.hnsw is not None else self.ivf
+
+    @property
+    def kind(self) -> str:
+        return "hnsw" if self.hnsw is not None else "ivf" if self.ivf is not None else "flat"
 
     # ---- writing
     def add(self, slots: np.ndarray, vectors: np.ndarray) -> None:
@@ -45,27 +95,61 @@ class EmbeddedStore:
             return
         if slots[0] != len(self.vectors) or np.any(np.diff(slots) != 1):
             raise ValueError("embedded store slots must be appended in order")
+        if self.ann is not None:
+            for chunk in _chunks(vectors):
+                self.ann.add(chunk)
+            self._refresh_view()
+            return
+        total = len(self.vectors) + len(vectors)
+        if total >= self.options["hnsw_min"]:
+            # Filled chunk by chunk from the flat vectors and the new ones: no float32 copy of the whole set.
+            parts = [self.vectors, vectors] if len(self.vectors) else [vectors]
+            if total >= self.options["ivf_min"]:
+                self._build_ivf(parts, total)
+            else:
+                self._build_hnsw(parts)
+            return
         # Rounded through float16 (the file format) so an in-memory store ranks exactly like the saved one.
         half = np.asarray(vectors, np.float16).astype(np.float32)
-        if self.hnsw is not None:
-            self.hnsw.add(np.asarray(vectors, np.float32))
-            self.vectors = self._codes_view()
-        else:
-            self.vectors = np.concatenate([np.asarray(self.vectors), half]) if len(self.vectors) else half
-            if len(self.vectors) >= self.options["hnsw_min"]:
-                self._build_hnsw()
+        self.vectors = np.concatenate([np.asarray(self.vectors), half]) if len(self.vectors) else half
 
-    def _build_hnsw(self) -> None:
+    def _build_hnsw(self, parts: list[np.ndarray]) -> None:
         import faiss
 
         index = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_fp16, int(self.options["hnsw_m"]),
                                   faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = int(self.options["ef_construction"])
         index.train(np.zeros((1, self.dim), np.float32))  # fp16 needs no statistics
-        for start in range(0, len(self.vectors), 100_000):
-            index.add(np.asarray(self.vectors[start:start + 100_000], np.float32))
+        for part in parts:
+            for chunk in _chunks(part):
+                index.add(chunk)
         self.hnsw = index
-        self.vectors = self._codes_view()
+        self._refresh_view()
+
+    def _build_ivf(self, parts: list[np.ndarray], total: int) -> None:
+        import faiss
+
+        nlist = ivf_lists(total)
+        quantizer = faiss.IndexFlatIP(self.dim)
+        index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                              faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = 1234  # k-means is seeded: the same vectors give the same lists
+        index.cp.niter = 10  # enough for list balance; each iteration at 1M costs ~4 s on 2 cores
+        # k-means on an evenly spaced sample of 64 vectors per list (faiss's own default cap is 256 per list).
+        take = np.linspace(0, total - 1, num=min(total, 64 * nlist), dtype=np.int64)
+        index.train(np.asarray(_rows(parts, take), np.float32))
+        for part in parts:
+            for chunk in _chunks(part):
+                index.add(chunk)
+        index.make_direct_map()  # slot -> code, for exact search within a filter
+        self.ivf = index
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        if self.hnsw is not None:
+            self.vectors = self._codes_view()
+        elif self.ivf is not None:
+            self.vectors = _IVFVectors(self.ivf, self.dim)
 
     def _codes_view(self) -> np.ndarray:
         """The HNSW storage's fp16 codes as an array [n, dim] (no copy): the exact-search fallback reads it."""
@@ -77,11 +161,15 @@ class EmbeddedStore:
 
     def derive(self, folder: Path) -> "EmbeddedStore":
         copy = EmbeddedStore(self.dim, self.options)
-        if self.hnsw is not None:
+        if self.ann is not None:
             import faiss
 
-            copy.hnsw = faiss.clone_index(self.hnsw)
-            copy.vectors = copy._codes_view()
+            if self.hnsw is not None:
+                copy.hnsw = faiss.clone_index(self.hnsw)
+            else:
+                copy.ivf = faiss.clone_index(self.ivf)
+                copy.ivf.make_direct_map()
+            copy._refresh_view()
         else:
             copy.vectors = np.array(self.vectors)
         return copy
@@ -91,11 +179,12 @@ class EmbeddedStore:
 
     def save(self, folder: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
-        if self.hnsw is not None:
+        if self.ann is not None:
             import faiss
 
-            faiss.write_index(self.hnsw, str(folder / "products.hnsw"))
-            return {"kind": "hnsw", "count": int(self.hnsw.ntotal), "file": "products.hnsw", **self._saved_options()}
+            name = f"products.{self.kind}"
+            faiss.write_index(self.ann, str(folder / name))
+            return {"kind": self.kind, "count": int(self.ann.ntotal), "file": name, **self._saved_options()}
         np.save(folder / "products.f16.npy", np.asarray(self.vectors, np.float16))
         return {"kind": "flat", "count": int(len(self.vectors)), "file": "products.f16.npy", **self._saved_options()}
 
@@ -108,11 +197,16 @@ class EmbeddedStore:
         store = cls(int(info["dim"]), {**info.get("options", {}), **options})
         path = folder / info["file"]
         try:
-            if info["kind"] == "hnsw":
+            if info["kind"] in ("hnsw", "ivf"):
                 import faiss
 
-                store.hnsw = faiss.read_index(str(path))
-                store.vectors = store._codes_view()
+                index = faiss.read_index(str(path))
+                if info["kind"] == "hnsw":
+                    store.hnsw = index
+                else:
+                    store.ivf = index
+                    store.ivf.make_direct_map()
+                store._refresh_view()
             else:
                 # Flat sets are small (< hnsw_min vectors): widen to float32 once at open so a query does
                 # not convert the whole matrix again (at 10k x 384 that conversion dominated search time).
@@ -130,26 +224,46 @@ class EmbeddedStore:
         n = len(self.vectors)
         if allowed is not None:
             rows = np.flatnonzero(allowed[:n])
-            if self.hnsw is None or len(rows) <= self.options["exact_max"]:
+            if self.ann is None or len(rows) <= self.options["exact_max"]:
                 return exact_search(self.vectors, queries, k, rows)
-        elif self.hnsw is None:
+        elif self.ann is None:
             return exact_search(self.vectors, queries, k)
         import faiss
 
-        ef = max(int(self.options["ef_search"]), k)
-        params = faiss.SearchParametersHNSW()
+        # A selective filter leaves fewer allowed vectors per hop or per list: widen the search to keep recall.
+        widen = max(1.0, (n / max(len(rows), 1)) ** 0.5) if allowed is not None else 1.0
+        if self.hnsw is not None:
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = int(min(max(int(self.options["ef_search"]), k) * widen, 2048))
+        else:
+            params = faiss.SearchParametersIVF()
+            params.nprobe = int(min(int(self.options["nprobe"]) * widen, self.ivf.nlist))
         keep = None
         if allowed is not None and len(rows) < n:
             bits = np.packbits(allowed[:n], bitorder="little")
             keep = (bits, faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits)))
             params.sel = keep[1]
-            # A selective filter leaves fewer allowed neighbours per hop: widen the beam to keep recall.
-            ef = int(min(ef * max(1.0, (n / max(len(rows), 1)) ** 0.5), 2048))
-        params.efSearch = ef
-        scores, ids = self.hnsw.search(queries, k, params=params)
+        scores, ids = self.ann.search(queries, k, params=params)
         del keep
         scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
         return ids.astype(np.int64), scores
 
     def close(self) -> None:
         self.hnsw = None
+        self.ivf = None
+
+
+def _chunks(vectors: np.ndarray) -> Iterator[np.ndarray]:
+    """`vectors` [n, dim] as contiguous float32 chunks of at most CHUNK rows."""
+    for start in range(0, len(vectors), CHUNK):
+        yield np.ascontiguousarray(vectors[start:start + CHUNK], np.float32)
+
+
+def _rows(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` (sorted) of the concatenation of `parts`, without concatenating them."""
+    out, offset = [], 0
+    for part in parts:
+        mine = rows[(rows >= offset) & (rows < offset + len(part))] - offset
+        out.append(np.asarray(part[mine], np.float32))
+        offset += len(part)
+    return np.concatenate(out)
