@@ -140,6 +140,17 @@ def test_misspelt_name_is_repaired_not_called_a_product_we_lack(catalog):
     assert other.actions[0]["type"] == "unknown_product" and other.text.startswith("I'm sorry, we don't carry")
 
 
+def test_a_name_with_accents_added_or_dropped_is_the_product(catalog):
+    """"Moët & Chandon Impérial Brut" (accents the catalog spells without) is Moet & Chandon Imperial Brut."""
+    v = Verifier(catalog)
+    result = v.check("Moët & Chandon Impérial Brut is $49.99.", ctx(catalog, "P-0001"))
+    assert [a["type"] for a in result.actions] == ["name_repaired"]
+    assert result.text == "Moet & Chandon Imperial Brut is $49.99."
+    # accents aside, a misspelt word still counts as a typo: "Réserve" for "Reserva"
+    assert v.check("Marques de Riscal Réserve is $25.00.", ctx(catalog, "W-0003")).text == \
+        "Marques de Riscal Reserva is $19.50."
+
+
 def test_instructions_leak_is_replaced_but_brand_voice_is_not(catalog, small_project):
     from domainlm.prompt import system_prompt
     from domainlm.verify.leaks import public_phrases

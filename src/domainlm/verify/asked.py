@@ -17,6 +17,7 @@ retrieved products, token by token:
 from __future__ import annotations
 
 import re
+import unicodedata
 from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
@@ -49,13 +50,20 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
 
 
+def fold_accents(word: str) -> str:
+    """`"réserve"` -> `"reserve"`: customers and models add and drop accents on the same name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def same_word(q: str, n: str) -> bool:
-    """`q` is the name word `n`, or `n` misspelt (numbers must match exactly)."""
+    """`q` is the name word `n`, or `n` misspelt, accents aside (numbers must match exactly):
+    `same_word("réserve", "reserva")` -> True."""
     if q == n:
         return True
     if q.isdigit() or n.isdigit():
         return False
-    return len(q) >= 4 and len(n) >= 4 and fuzz.ratio(q, n) >= TYPO_SIMILARITY
+    q, n = fold_accents(q), fold_accents(n)
+    return q == n or (len(q) >= 4 and len(n) >= 4 and fuzz.ratio(q, n) >= TYPO_SIMILARITY)
 
 
 def _title(word: str) -> bool:
