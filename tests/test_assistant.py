@@ -52,6 +52,7 @@ class FakeEngine:
 
     def generate(self, messages, params, adapter=None):
         self.calls += 1
+        self.last = (messages, adapter)
         return Generation(self.text, 10, len(self.text.split()), "stop")
 
     def stream(self, messages, params, adapter=None):
@@ -86,6 +87,18 @@ def fake_assistant(project, text: str, **kwargs) -> Assistant:
     guard = Guard.for_project(project, catalog, emb, "hash")
     return Assistant(project, FakeEngine(text), retriever, catalog=catalog, sections=sections, guard=guard,
                      embedder=emb, **kwargs)
+
+
+def test_plain_generation_takes_base_and_adds_nothing(project):
+    """The forgetting set's path: the messages as given, `base` meaning adapters off (None to the engine)."""
+    from domainlm.adapters import AdapterError
+
+    a = fake_assistant(project, "Paris.")
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    assert a.generate_plain(messages, PARAMS, "base") == "Paris."
+    assert a.engine.last == (messages, None)
+    with pytest.raises(AdapterError, match="unknown adapter 'nope'"):
+        a.generate_plain(messages, PARAMS, "nope")
 
 
 def test_answer_runs_the_whole_pipeline(assistant):

@@ -252,6 +252,16 @@ class Assistant:
             raise AdapterError(f"unknown adapter {name!r}; loaded: {', '.join([BASE, *self.adapters])}")
         return name
 
+    @staticmethod
+    def _engine_adapter(name: str) -> str | None:
+        """The engine's name for a resolved adapter: None (adapters disabled) for `base`."""
+        return None if name == BASE else name
+
+    def generate_plain(self, messages: Sequence[Message], params: GenerationParams, adapter: str | None = None) -> str:
+        """The model's reply to `messages` as given: no system prompt, retrieval, guard or verifier (the
+        forgetting set measures the weights alone). `adapter` takes the same names as `answer`, `base` included."""
+        return self.engine.generate(list(messages), params, adapter=self._engine_adapter(self._resolve_adapter(adapter))).text
+
     def retrieve(self, user: str, state: Snapshot | None = None) -> tuple[Context, Product | None]:
         state = state or self._state
         if state.retriever is None:
@@ -300,7 +310,7 @@ class Assistant:
         if verdict["action"] == "answered_directly":
             generation = self._guard_generation(verdict, user, context, named, state)
         else:
-            generation = self.engine.generate(messages, params, adapter=None if name == BASE else name)
+            generation = self.engine.generate(messages, params, adapter=self._engine_adapter(name))
         timings["generate"] = _ms(started)
         started = time.perf_counter()
         verification = state.verifier.check(generation.text, context, named)
@@ -337,7 +347,7 @@ class Assistant:
         checked_to = 0
         verify_ms = 0.0
         gen_started = time.perf_counter()
-        for piece in self.engine.stream(messages, params, adapter=None if name == BASE else name):
+        for piece in self.engine.stream(messages, params, adapter=self._engine_adapter(name)):
             if isinstance(piece, Generation):
                 generation = piece
                 break

@@ -77,7 +77,7 @@ class Pipelines:
 
     def plain(self, messages, params: GenerationParams, adapter: str) -> str:
         """Generation with no system prompt and no retrieval (the forgetting set)."""
-        return self.engine.generate(messages, params, adapter=adapter).text
+        return self.system.generate_plain(messages, params, adapter)
 
 
 def open_pipelines(project: ProjectConfig, adapters: dict[str, Path], engine: str = "auto",
