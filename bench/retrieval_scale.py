@@ -199,7 +199,7 @@ def query_scale(n: int, n_queries: int, root: Path) -> dict:
         import faiss
 
         hnsw = store.kind == "hnsw"
-        for knob in ((128, 256, 512, 1024, 2048) if hnsw else (8, 16, 32, 64, 128, 256)):
+        for knob in ((128, 256, 512, 1024, 2048) if hnsw else (32, 64, 128, 256, 384, 512, 1024)):
             params = faiss.SearchParametersHNSW() if hnsw else faiss.SearchParametersIVF()
             if hnsw:
                 params.efSearch = knob

@@ -36,7 +36,9 @@ def machine() -> str:
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "?")
     bf16 = "avx512_bf16" in flags
-    return f"{platform.platform()}, {os.cpu_count()} cores, {model}, avx512_bf16={bf16}, Python {platform.python_version()}"
+    amx = "amx_bf16" in flags
+    return (f"{platform.platform()}, {os.cpu_count()} cores, {model}, avx512_bf16={bf16}, amx={amx}, "
+            f"Python {platform.python_version()}")
 
 
 def _previous_sections() -> dict[str, str]:
@@ -53,9 +55,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="Use each script's quick mode.")
     parser.add_argument("--only", nargs="*", help="Run only these scripts.")
     args = parser.parse_args()
-    header = (f"# Benchmark results\n\nMachine: {machine()}  \nUpdated: {time.strftime('%Y-%m-%d %H:%M')}  \n"
-              f"Each section says when it ran, its mode and the machine's load average before it started "
-              f"(other work on the 2 cores slows both sides of a ratio, not always equally).\n")
+    header = (f"# Benchmark results\n\nUpdated: {time.strftime('%Y-%m-%d %H:%M')}  \n"
+              f"Each section says the machine it ran on, when, its mode and the machine's load average before it "
+              f"started (other work on the 2 cores slows both sides of a ratio, not always equally); `--only` reruns "
+              f"some sections and keeps the others as they were.\n")
     sections = _previous_sections() if args.only else {}
     failed = []
     for script, (full, quick) in BENCHES.items():
@@ -76,7 +79,8 @@ def main() -> int:
             failed.append(script)
             output += "\n--- stderr (tail) ---\n" + "\n".join(result.stderr.strip().splitlines()[-20:])
         sections[script] = (f"## {script}\n\nCommand: `{shown}` ({status}, {seconds:.0f} s; ran {when}, "
-                            f"{'quick' if args.quick else 'full'} mode, load average {load:.1f})\n\n```\n{output}\n```\n")
+                            f"{'quick' if args.quick else 'full'} mode, load average {load:.1f})  \n"
+                            f"Machine: {machine()}\n\n```\n{output}\n```\n")
     ordered = [sections[name] for name in BENCHES if name in sections]
     tmp = HERE / "RESULTS.md.tmp"
     tmp.write_text("\n".join([header, *ordered]), encoding="utf-8")

@@ -271,7 +271,7 @@ class RetrievalConfig(Section):
     ef_search: int = Field(512, ge=16, le=8192)
     """Beam width of the embedded store's HNSW graph (used from 50,000 to 300,000 products): higher finds more
     of the exact nearest neighbours and costs time (see bench/retrieval_scale.py for the trade-off)."""
-    nprobe: int = Field(64, ge=1, le=65536)
+    nprobe: int = Field(384, ge=1, le=65536)
     """Lists searched per query by the embedded store's IVF index (used from 300,000 products, which are split
     into about 4*sqrt(n) lists): higher finds more of the exact nearest neighbours and costs time."""
     embedder: str = "minilm"

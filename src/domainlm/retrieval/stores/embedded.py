@@ -2,12 +2,11 @@
 graph above `hnsw_min` vectors and a faiss IVF index above `ivf_min`. No server; readers load the files
 of one build.
 
-Why two approximate kinds: HNSW answers fastest at 50k-300k vectors, but its build time grows faster
-than linearly (878 s at 1M on 2 cores with efConstruction 80) and its recall falls where products come in
-tight near-duplicate groups (0.84 recall@10 at 1M at efSearch 512). An inverted file (k-means lists,
-every vector in a probed list compared exactly) builds in about a minute at 1M, holds no graph, and its
-recall depends only on how many lists are probed (`nprobe`).
-"""
+Why two approximate kinds: HNSW answers fastest at 50k-300k vectors (recall@10 0.985 at 100k with
+efSearch 512, bench/retrieval_scale.py), but at 1M its recall fell to 0.84 at efSearch 512 and 0.94 at
+2048 on the bench's catalog of near-duplicate groups, and the graph costs memory and build time on top of
+the vectors. An inverted file (k-means lists; every vector of a probed list compared exactly, in fp16)
+holds no graph, and its recall depends only on the share of lists probed (`nprobe`)."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ DEFAULTS = {
     "ef_construction": 80,
     "ef_search": 512,  # measured recall@10 vs exact: 0.97-0.99 at 100k (bench/retrieval_scale.py)
     "ivf_min": 300_000,  # at or above this many vectors a full build makes an IVF index instead of HNSW
-    "nprobe": 64,  # IVF lists compared per query (of ~4*sqrt(n) lists)
+    "nprobe": 384,  # IVF lists compared per query, of ~4*sqrt(n) (4,096 at 1M: 9% of the vectors compared)
     "exact_max": 20_000,  # a filter keeping at most this many slots is searched exactly
 }
 CHUNK = 100_000  # vectors converted to float32 at a time while filling an index (38 MB at dim 384)
@@ -133,8 +132,7 @@ class EmbeddedStore:
         quantizer = faiss.IndexFlatIP(self.dim)
         index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_fp16,
                                               faiss.METRIC_INNER_PRODUCT)
-        index.cp.seed = 1234  # k-means is seeded: the same vectors give the same lists
-        index.cp.niter = 10  # enough for list balance; each iteration at 1M costs ~4 s on 2 cores
+        # k-means runs 10 iterations from faiss's fixed seed: the same vectors give the same lists.
         # k-means on an evenly spaced sample of 64 vectors per list (faiss's own default cap is 256 per list).
         take = np.linspace(0, total - 1, num=min(total, 64 * nlist), dtype=np.int64)
         index.train(np.asarray(_rows(parts, take), np.float32))
