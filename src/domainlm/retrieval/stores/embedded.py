@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -95,8 +95,7 @@ class EmbeddedStore:
         if slots[0] != len(self.vectors) or np.any(np.diff(slots) != 1):
             raise ValueError("embedded store slots must be appended in order")
         if self.ann is not None:
-            for chunk in _chunks(vectors):
-                self.ann.add(chunk)
+            _fill(self.ann, [vectors])
             self._refresh_view()
             return
         total = len(self.vectors) + len(vectors)
@@ -119,9 +118,7 @@ class EmbeddedStore:
                                   faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = int(self.options["ef_construction"])
         index.train(np.zeros((1, self.dim), np.float32))  # fp16 needs no statistics
-        for part in parts:
-            for chunk in _chunks(part):
-                index.add(chunk)
+        _fill(index, parts)
         self.hnsw = index
         self._refresh_view()
 
@@ -136,9 +133,7 @@ class EmbeddedStore:
         # k-means on an evenly spaced sample of 64 vectors per list (faiss's own default cap is 256 per list).
         take = np.linspace(0, total - 1, num=min(total, 64 * nlist), dtype=np.int64)
         index.train(np.asarray(_rows(parts, take), np.float32))
-        for part in parts:
-            for chunk in _chunks(part):
-                index.add(chunk)
+        _fill(index, parts)
         index.make_direct_map()  # slot -> code, for exact search within a filter
         self.ivf = index
         self._refresh_view()
@@ -251,10 +246,11 @@ class EmbeddedStore:
         self.ivf = None
 
 
-def _chunks(vectors: np.ndarray) -> Iterator[np.ndarray]:
-    """`vectors` [n, dim] as contiguous float32 chunks of at most CHUNK rows."""
-    for start in range(0, len(vectors), CHUNK):
-        yield np.ascontiguousarray(vectors[start:start + CHUNK], np.float32)
+def _fill(index, parts: list[np.ndarray]) -> None:
+    """Add the rows of `parts` ([n_i, dim] each, in order) to a faiss index, as float32 chunks of CHUNK rows."""
+    for part in parts:
+        for start in range(0, len(part), CHUNK):
+            index.add(np.ascontiguousarray(part[start:start + CHUNK], np.float32))
 
 
 def _rows(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
