@@ -17,12 +17,12 @@ retrieved products, token by token:
 from __future__ import annotations
 
 import re
-import unicodedata
 from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
 
 from domainlm.catalog.product import Catalog, Product
+from domainlm.retrieval.text import fold
 from domainlm.verify.claims import NameIndex
 
 # A question word this similar to a name word (both 4+ letters) is that word misspelt.
@@ -50,11 +50,6 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
 
 
-def fold_accents(word: str) -> str:
-    """`"réserve"` -> `"reserve"`: customers and models add and drop accents on the same name."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
 def same_word(q: str, n: str) -> bool:
     """`q` is the name word `n`, or `n` misspelt, accents aside (numbers must match exactly):
     `same_word("réserve", "reserva")` -> True."""
@@ -62,7 +57,7 @@ def same_word(q: str, n: str) -> bool:
         return True
     if q.isdigit() or n.isdigit():
         return False
-    q, n = fold_accents(q), fold_accents(n)
+    q, n = fold(q), fold(n)  # customers and models add and drop accents on the same name
     return q == n or (len(q) >= 4 and len(n) >= 4 and fuzz.ratio(q, n) >= TYPO_SIMILARITY)
 
 
