@@ -248,6 +248,28 @@ def test_cli_build_query_update(small_project, monkeypatch, capsys):
     assert "$25.99" in capsys.readouterr().out
 
 
+def test_bm25_scores_follow_the_bm25_formula_and_empty_corpora_build():
+    """BM25 built from a stream of texts (ids kept, not token strings) scores as Robertson BM25 with bm25s's
+    defaults; a corpus with no indexable word (none, empty or only stopwords) builds and matches nothing."""
+    from domainlm.retrieval.lexical import Lexical, tokenize
+
+    texts = ["Red wine from Spain", "White wine", "Spain, Spain and more Spain", "the and of"]
+    lexical = Lexical.build(t for t in texts)  # a generator: read once
+    docs = [tokenize(t) for t in texts]
+    assert docs[3] == []  # only stopwords
+    k1, b, avg = 1.5, 0.75, sum(map(len, docs)) / len(docs)
+    df = sum("spain" in d for d in docs)
+    idf = np.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+    expected = [idf * d.count("spain") / (d.count("spain") + k1 * (1 - b + b * len(d) / avg)) for d in docs]
+    assert np.allclose(lexical.scores("SPAIN?"), expected, atol=1e-6)
+    assert list(lexical.top("spain", 5)[0]) == [2, 0]
+    assert list(lexical.top("spain", 5, allowed=np.array([True, False, False, True]))[0]) == [0]
+    for corpus in ([], ["", ""], ["the and of"]):
+        empty = Lexical.build(iter(corpus))
+        assert empty.n_docs == len(corpus)
+        assert empty.scores("the spain") is None and len(empty.top("spain", 3)[0]) == 0
+
+
 @pytest.mark.parametrize("n,k,filtered", [(10, 20, False), (1000, 5, False), (140_000, 10, False),
                                           (140_000, 10, True), (5, 3, True), (0, 3, False)])
 def test_exact_search_matches_a_full_sort(n, k, filtered):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterable
 
 import bm25s
 import numpy as np
@@ -28,10 +29,25 @@ class Lexical:
         self.n_docs = n_docs
 
     @classmethod
-    def build(cls, texts: list[str]) -> "Lexical":
+    def build(cls, texts: Iterable[str]) -> "Lexical":
+        """BM25 over `texts` (any iterable, read once), document i = the i-th text.
+
+        Each text is turned into vocabulary ids as it is read and only the ids are kept: bm25s's own token
+        path holds every document as a list of token strings *and* as a list of ids, about 3 GB at a million
+        products; this keeps one list of small ints per document (about 0.3 GB).
+        """
+        vocab: dict[str, int] = {}
+        corpus: list[list[int]] = []
+        for text in texts:
+            corpus.append([vocab.setdefault(t, len(vocab)) for t in tokenize(text)])
+        n_docs = len(corpus)
+        if not vocab:
+            # No words at all (no documents, or only stopwords): bm25s cannot index an empty vocabulary, so
+            # every document gets one word that `tokenize` never yields (a space) and no query can match.
+            vocab, corpus = {" ": 0}, [[0] for _ in range(max(n_docs, 1))]
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(bm25, len(texts))
+        bm25.index((corpus, vocab), show_progress=False)
+        return cls(bm25, n_docs)
 
     def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray | None:
         """BM25 score per slot [n_docs] float32, or None when no query word is in the vocabulary."""

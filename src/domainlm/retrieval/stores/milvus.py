@@ -98,10 +98,9 @@ class MilvusStore:
         return store
 
     def add(self, slots: np.ndarray, vectors: np.ndarray) -> None:
-        vectors = np.asarray(vectors, np.float32)
         for start in range(0, len(slots), 5_000):
-            rows = [{"slot": int(s), "vector": v.tolist()}
-                    for s, v in zip(slots[start:start + 5_000], vectors[start:start + 5_000])]
+            chunk = np.asarray(vectors[start:start + 5_000], np.float32)  # the build hands float16
+            rows = [{"slot": int(s), "vector": v.tolist()} for s, v in zip(slots[start:start + 5_000], chunk)]
             self.client.insert(self.collection, rows)
         self.count = max(self.count, int(slots.max()) + 1) if len(slots) else self.count
 
