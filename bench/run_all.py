@@ -4,6 +4,7 @@ the machine, and the exact command.
     python bench/run_all.py            # the full set (long: the 1M retrieval scale run takes a while)
     python bench/run_all.py --quick    # each script's quick mode where it has one
     python bench/run_all.py --only serve_load.py   # rerun some; the other sections of RESULTS.md are kept
+    python bench/run_all.py --only serve_load.py --args "--requests 48 --clients 8"   # with other arguments
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -54,7 +56,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="Use each script's quick mode.")
     parser.add_argument("--only", nargs="*", help="Run only these scripts.")
+    parser.add_argument("--args", help="Arguments for the one script given with --only, in place of its defaults "
+                                       "(the section records the command as run).")
     args = parser.parse_args()
+    if args.args is not None and len(args.only or []) != 1:
+        parser.error("--args needs exactly one script in --only")
+    extra = shlex.split(args.args) if args.args is not None else None
     header = (f"# Benchmark results\n\nUpdated: {time.strftime('%Y-%m-%d %H:%M')}  \n"
               f"Each section says the machine it ran on, when, its mode and the machine's load average before it "
               f"started (other work on the 2 cores slows both sides of a ratio, not always equally); `--only` reruns "
@@ -64,8 +71,9 @@ def main() -> int:
     for script, (full, quick) in BENCHES.items():
         if args.only and script not in args.only:
             continue
-        command = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
-        shown = " ".join(["python", f"bench/{script}", *(quick if args.quick else full)])
+        chosen = extra if extra is not None else quick if args.quick else full
+        command = [sys.executable, str(HERE / script), *chosen]
+        shown = " ".join(["python", f"bench/{script}", *map(shlex.quote, chosen)])
         print(f"== {shown}", flush=True)
         load = os.getloadavg()[0]
         when = time.strftime("%Y-%m-%d %H:%M")
@@ -79,7 +87,7 @@ def main() -> int:
             failed.append(script)
             output += "\n--- stderr (tail) ---\n" + "\n".join(result.stderr.strip().splitlines()[-20:])
         sections[script] = (f"## {script}\n\nCommand: `{shown}` ({status}, {seconds:.0f} s; ran {when}, "
-                            f"{'quick' if args.quick else 'full'} mode, load average {load:.1f})  \n"
+                            f"{'own arguments' if extra is not None else 'quick' if args.quick else 'full'} mode, load average {load:.1f})  \n"
                             f"Machine: {machine()}\n\n```\n{output}\n```\n")
     ordered = [sections[name] for name in BENCHES if name in sections]
     tmp = HERE / "RESULTS.md.tmp"

@@ -170,6 +170,15 @@ def price_check(text: str, info: dict) -> dict:
             "text": text}
 
 
+def batch_counters(url: str) -> tuple[float, float]:
+    """(batches run, rows run) from the server's /metrics; zeros for a server that does not batch."""
+    import httpx
+
+    text = httpx.get(url + "/metrics", timeout=10).text
+    found = dict(re.findall(r"^(domainlm_engine_batch(?:es|_rows)) (\S+)$", text, re.M))
+    return float(found.get("domainlm_engine_batches", 0)), float(found.get("domainlm_engine_batch_rows", 0))
+
+
 async def load(url: str, models: list[str], questions: list[str], clients: int, max_tokens: int) -> dict:
     import httpx
 
@@ -210,6 +219,8 @@ def main() -> None:
     parser.add_argument("--clients", default="8,32", help="comma-separated client counts")
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--max-batch", type=int, default=32, help="serve.max_batch of the batched server")
+    parser.add_argument("--batch-wait-ms", type=float,
+                        help="serve.batch_wait_ms of the batched server (default: the project default)")
     parser.add_argument("--baseline-requests", type=int,
                         help="requests for the one-at-a-time baseline (default: same as --requests)")
     parser.add_argument("--threads", type=int,
@@ -241,8 +252,10 @@ def main() -> None:
         rows = []
         baseline_counts = [int(c) for c in (args.baseline_clients or args.clients).split(",")]
         setups = [("baseline (1 at a time)", {"max_batch": 1, "workers": 1}, baseline_requests, baseline_counts),
-                  (f"batched (max_batch={args.max_batch})", {"max_batch": args.max_batch,
-                                                              "workers": max(counts)}, requests, counts)]
+                  (f"batched (max_batch={args.max_batch})", {"max_batch": args.max_batch, "workers": max(counts),
+                                                              **({} if args.batch_wait_ms is None else
+                                                                 {"batch_wait_ms": args.batch_wait_ms})},
+                   requests, counts)]
         from domainlm.engines.llamacpp import llama_cpp_available
 
         if not args.no_llamacpp and llama_cpp_available():
@@ -264,13 +277,17 @@ def main() -> None:
             with Server(project_dir, overrides, args.threads) as server:
                 asyncio.run(load(server.url, models, questions[:4], 2, args.max_tokens))  # warm-up
                 for clients in client_counts:
+                    before = batch_counters(server.url)
                     result = asyncio.run(load(server.url, models, questions[:n], clients, args.max_tokens))
+                    after = batch_counters(server.url)
+                    batches = after[0] - before[0]
+                    result["rows_per_batch"] = (after[1] - before[1]) / batches if batches else None
                     rows.append((label, result))
                     print(f"  {label:28} {clients:3} clients: {result['req_s']:.2f} req/s", flush=True)
         print()
         header = f"{'server':28} {'clients':>7} {'reqs':>5} {'wall s':>7} {'req/s':>7} {'tok/s':>7} " \
                  f"{'p50 s':>7} {'p99 s':>7} {'TTFT50':>7} {'TTFT99':>7} {'tok/req':>7} {'speedup':>7} " \
-                 f"{'empty':>5} {'$ ok':>7}"
+                 f"{'empty':>5} {'$ ok':>7} {'rows/batch':>10}"
         print(header)
         print("-" * len(header))
         base = {r["clients"]: r["req_s"] for label, r in rows if label.startswith("baseline")}
@@ -280,9 +297,11 @@ def main() -> None:
             print(f"{label:28} {r['clients']:7} {r['requests']:5} {r['wall_s']:7.1f} {r['req_s']:7.2f} "
                   f"{r['tok_s']:7.1f} {r['p50_s']:7.2f} {r['p99_s']:7.2f} {r['ttft_p50_s']:7.2f} "
                   f"{r['ttft_p99_s']:7.2f} {r['mean_tokens']:7.1f} {speedup:6.1f}x {r['empty']:5} "
-                  f"{r['price_ok']:3}/{r['priced']:<3}")
+                  f"{r['price_ok']:3}/{r['priced']:<3} "
+                  f"{'-' if r['rows_per_batch'] is None else format(r['rows_per_batch'], '.1f'):>10}")
         print("empty: answers with no text; $ ok: answers whose stated prices all equal a retrieved product's "
-              "catalog price / answers that state a price")
+              "catalog price / answers that state a price; rows/batch: mean rows of the batches the batching "
+              "engine ran (- where the engine does not batch)")
         for label, r in dict(rows).items():
             print(f"sample answer, {label}: {r['sample'][:200]!r}")
         print(f"load avg at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every server)")

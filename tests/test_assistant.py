@@ -206,6 +206,32 @@ def test_two_adapters_give_different_outputs_and_load_without_restart(small_proj
         a.answer(q, adapter="nope")
 
 
+def test_adapters_are_held_in_the_base_dtype(tiny_model_dir, tmp_path):
+    """On a bf16 base an adapter's weights are held in bf16 (PEFT loads them as fp32: twice the memory) and
+    give the fp32 adapter's logits up to bf16 rounding; on an fp32 base they stay fp32. The base is untouched."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from domainlm.adapters import attach_adapters
+
+    folder = make_adapter(tiny_model_dir, tmp_path / "runs" / "product-expert--1", seed=3) / "adapter"
+    ids = torch.tensor([[1, 50, 200, 7, 9, 300]])
+    logits = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        model = attach_adapters(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=dtype),
+                                {"product-expert": folder})
+        lora = {n: p.dtype for n, p in model.named_parameters() if "lora_" in n}
+        assert lora and set(lora.values()) == {dtype}, lora
+        assert {p.dtype for n, p in model.named_parameters() if "lora_" not in n} == {dtype}
+        with torch.no_grad():
+            logits[dtype] = model(input_ids=ids).logits.float()
+            with model.disable_adapter():
+                logits[(dtype, "base")] = model(input_ids=ids).logits.float()
+    change = (logits[torch.float32] - logits[(torch.float32, "base")]).abs().max()
+    assert change > 0.05  # the adapter really changes the output, so the comparison below means something
+    assert (logits[torch.bfloat16] - logits[torch.float32]).abs().max() < 0.05 * change
+
+
 @pytest.mark.slow
 def test_llamacpp_engine_serves_the_same_adapters(small_project, tiny_model_dir):
     pytest.importorskip("llama_cpp")

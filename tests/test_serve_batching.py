@@ -40,3 +40,59 @@ def test_batched_greedy_answers_match_one_at_a_time(tmp_path, tiny_tokenizer):
         assert "".join(pieces[:-1]).strip() == reference[1].text
     finally:
         batcher.close()
+
+
+def test_the_batcher_waits_for_requests_on_their_way_and_no_longer(tmp_path, tiny_tokenizer):
+    """Requests the server has announced (still in guard or retrieval) join one batch even when they reach the
+    batcher 60 ms apart, past its 10 ms window; unannounced ones do not. An announced request that ends without
+    generating (a cache hit, a guard answer) releases the batch at once, not after the gather time."""
+    import contextlib
+    import threading
+    import time
+
+    from domainlm.serve.batching import on_the_way
+
+    engine = _engine(tmp_path, tiny_tokenizer)
+    params = GenerationParams(max_new_tokens=4)
+    messages = [{"role": "user", "content": "Hi"}]
+
+    def run(announced: bool) -> tuple[int, int]:
+        batcher = BatchingEngine(engine, max_batch=8, max_wait_ms=10, gather_ms=5000)
+        try:
+            def client(i: int) -> None:
+                with on_the_way(batcher) if announced else contextlib.nullcontext():
+                    time.sleep(0.06 * i)  # the pipeline before generation, a different length per request
+                    batcher.generate(messages, params)
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            return batcher.batches_run, batcher.rows_run
+        finally:
+            batcher.close()
+
+    assert run(announced=True) == (1, 4)
+    batches, rows = run(announced=False)
+    assert rows == 4 and batches > 1
+
+    batcher = BatchingEngine(engine, max_batch=8, max_wait_ms=10, gather_ms=5000)
+    try:
+        gone = threading.Event()
+
+        def cached() -> None:  # announced, then answered without the engine
+            with on_the_way(batcher):
+                gone.wait(timeout=10)
+
+        other = threading.Thread(target=cached)
+        other.start()
+        started = time.monotonic()
+        threading.Timer(0.2, gone.set).start()
+        batcher.generate(messages, params)
+        waited = time.monotonic() - started
+        other.join(timeout=10)
+        assert batcher.arrivals.count == 0
+        assert waited < 2.5, f"the batch waited {waited:.2f} s for a request that never came (gather time 5 s)"
+    finally:
+        batcher.close()

@@ -51,10 +51,14 @@ def _idle(server) -> bool:
 def test_uncancelled_request_runs_to_max_tokens(server):
     """The reference for the tests below: this prompt on this model really generates all MAX_TOKENS tokens."""
     before = _metric(server, "domainlm_engine_generated_tokens")
+    batches, rows = _metric(server, "domainlm_engine_batches"), _metric(server, "domainlm_engine_batch_rows")
     response = httpx.post(server.url + "/v1/chat/completions", json=BODY, headers=AUTH, timeout=300)
     assert response.status_code == 200, response.text
     assert response.json()["usage"]["completion_tokens"] == MAX_TOKENS
     assert _metric(server, "domainlm_engine_generated_tokens") - before == MAX_TOKENS
+    # One request alone: one batch of one row, which /metrics counts (bench/serve_load.py reads the mean size).
+    assert _metric(server, "domainlm_engine_batches") - batches == 1
+    assert _metric(server, "domainlm_engine_batch_rows") - rows == 1
 
 
 def test_closing_a_stream_after_the_first_chunk_stops_generation_and_frees_the_slot(server):

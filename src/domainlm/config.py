@@ -332,6 +332,9 @@ class ServeConfig(Section):
     """Largest micro-batch the transformers engine runs (1 turns batching off)."""
     batch_wait_ms: float = Field(default=10.0, ge=0)
     """How long the batcher waits for more requests to join a batch."""
+    batch_gather_ms: float = Field(default=300.0, ge=0)
+    """How long, at most, the batcher waits for requests already inside the server (in the guard or retrieval)
+    to join a batch; it starts as soon as they have arrived or the batch is full."""
     catalog_poll_s: float = 1.0
     """How often a catalog file is checked for changes (0 turns the watcher off)."""
     catalog_db_poll_s: float = 30.0

@@ -5,13 +5,21 @@ collects the calls that arrive within `max_wait_ms` (up to `max_batch`), left-pa
 runs one `model.generate`. Rows with different LoRA adapters go in the same batch through PEFT's
 `adapter_names` (mixed-adapter inference); `__base__` is the base model. Sampling requests with a seed
 run alone, so a seed still reproduces an answer.
+
+The server also tells the batcher which requests are on their way (`on_the_way`: started, still in the
+guard or retrieval): while any are, the batcher waits for them, up to `gather_ms`, instead of starting a
+batch with whoever came in the first `max_wait_ms`. A batch runs to its end before the next starts, so
+the clients of one batch come back together, a few milliseconds apart each (their retrieval shares two
+cores); without this, 8 clients ran batches of 4 rows on average, half as many rows per decode step.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -45,6 +53,60 @@ class _Request:
         return ("greedy",)
 
 
+class Arrivals:
+    """How many requests are on their way to the batcher (see `on_the_way`)."""
+
+    def __init__(self):
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def _add(self, n: int) -> None:
+        with self._lock:
+            self._count += n
+
+
+class _OnTheWay:
+    def __init__(self, arrivals: Arrivals):
+        self.arrivals = arrivals
+        self.done = False
+        arrivals._add(1)
+
+    def arrived(self) -> None:
+        if not self.done:
+            self.done = True
+            self.arrivals._add(-1)
+
+
+_ON_THE_WAY: contextvars.ContextVar[_OnTheWay | None] = contextvars.ContextVar("domainlm_on_the_way", default=None)
+
+
+@contextlib.contextmanager
+def on_the_way(engine):
+    """Around a server request's pipeline: counts it as on its way to `engine`'s batcher until its generation
+    reaches the batcher, or the pipeline ends without one (a cache hit, a guard answer, an error)."""
+    arrivals = getattr(engine, "arrivals", None) if isinstance(engine, BatchingEngine) else None
+    if arrivals is None:
+        yield
+        return
+    token = _OnTheWay(arrivals)
+    var = _ON_THE_WAY.set(token)
+    try:
+        yield
+    finally:
+        token.arrived()
+        _ON_THE_WAY.reset(var)
+
+
+def _arrived() -> None:
+    token = _ON_THE_WAY.get()
+    if token is not None:
+        token.arrived()
+
+
 def batchable(engine) -> bool:
     """True for engines that expose a Hugging Face model and tokenizer (the transformers engine)."""
     return all(hasattr(engine, name) for name in ("model", "tokenizer", "eot")) and hasattr(engine.model, "generate")
@@ -57,10 +119,12 @@ class BatchingEngine:
     >>> engine.generate(messages, GenerationParams(max_new_tokens=64), adapter="product-expert")
     """
 
-    def __init__(self, engine, max_batch: int = 8, max_wait_ms: float = 10.0):
+    def __init__(self, engine, max_batch: int = 8, max_wait_ms: float = 10.0, gather_ms: float = 300.0):
         self.inner = engine
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000
+        self.gather_s = max(gather_ms, max_wait_ms) / 1000
+        self.arrivals = Arrivals()
         self.batches_run = 0
         self.rows_run = 0
         self.tokens_generated = 0  # decode steps actually run, summed over rows (cancelled rows stop counting)
@@ -76,12 +140,14 @@ class BatchingEngine:
     def generate(self, messages: list[Message], params: GenerationParams, adapter: str | None = None) -> Generation:
         request = _Request(messages, params, adapter)
         self._queue.put(request)
+        _arrived()  # after the put: the scheduler never sees it neither queued nor on its way
         return request.future.result()
 
     def stream(self, messages: list[Message], params: GenerationParams, adapter: str | None = None):
         """Text deltas as the batch generates them, then the final `Generation` (the engine `stream` protocol)."""
         request = _Request(messages, params, adapter, sink=queue.Queue())
         self._queue.put(request)
+        _arrived()
         try:
             while (item := request.sink.get()) is not _END:
                 yield item
@@ -95,9 +161,12 @@ class BatchingEngine:
         self._thread.join(timeout=30)
 
     # ---- scheduler thread
-    def _loop(self) -> None:
-        import time
+    def _gathering(self, waiting: list[_Request], started: float) -> bool:
+        """Whether to keep waiting for requests the server has said are on their way."""
+        return (self.arrivals.count > 0 and len(waiting) < self.max_batch
+                and time.monotonic() - started < self.gather_s)
 
+    def _loop(self) -> None:
         waiting: list[_Request] = []
         while True:
             if not waiting:
@@ -105,12 +174,16 @@ class BatchingEngine:
                 if first is None:
                     return
                 waiting.append(first)
-            deadline = time.monotonic() + self.max_wait_s
+            started = time.monotonic()
             while len(waiting) < self.max_batch * 2:
-                timeout = deadline - time.monotonic()
+                gathering = self._gathering(waiting, started)
+                # While gathering, poll every 5 ms: a request on its way may end without generating.
+                timeout = 0.005 if gathering else started + self.max_wait_s - time.monotonic()
                 try:
-                    item = self._queue.get(timeout=max(timeout, 0)) if timeout > 0 else self._queue.get_nowait()
+                    item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
                 except queue.Empty:
+                    if gathering:
+                        continue
                     break
                 if item is None:
                     self._fail(waiting, RuntimeError("the batching engine was closed"))
@@ -314,10 +387,10 @@ class SerialEngine:
             self.inner.load_adapter(name, path)
 
 
-def for_serving(engine, max_batch: int, batch_wait_ms: float):
+def for_serving(engine, max_batch: int, batch_wait_ms: float, batch_gather_ms: float = 300.0):
     """The engine as the server runs it: micro-batched (transformers), serialized (not thread-safe), or as is."""
     if max_batch > 1 and batchable(engine):
-        return BatchingEngine(engine, max_batch, batch_wait_ms)
+        return BatchingEngine(engine, max_batch, batch_wait_ms, batch_gather_ms)
     if batchable(engine) or getattr(engine, "thread_safe", False):
         return engine  # the transformers engine locks itself; thread-safe engines (vLLM's client) run in parallel
     return SerialEngine(engine)

@@ -29,12 +29,17 @@ class Metrics:
         self.engine_tokens = Gauge("domainlm_engine_generated_tokens", "Tokens the batching engine generated, "
                                    "cancelled rows included (up to where they stopped)", registry=r)
         self.engine_rows = Gauge("domainlm_engine_active_rows", "Rows of the batch generating now", registry=r)
+        self.engine_batches = Gauge("domainlm_engine_batches", "Batches the batching engine has run", registry=r)
+        self.engine_batch_rows = Gauge("domainlm_engine_batch_rows", "Rows of all the batches run (divided by "
+                                       "domainlm_engine_batches: the mean batch size)", registry=r)
 
     def watch_engine(self, engine) -> None:
         """Read the batching engine's counters at each scrape (engines without them leave the gauges at 0)."""
         if hasattr(engine, "tokens_generated"):
             self.engine_tokens.set_function(lambda: engine.tokens_generated)
             self.engine_rows.set_function(lambda: engine.rows_active)
+            self.engine_batches.set_function(lambda: engine.batches_run)
+            self.engine_batch_rows.set_function(lambda: engine.rows_run)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,7 @@ from domainlm.adapters import BASE
 from domainlm.config import ProjectConfig
 from domainlm.errors import ConfigError
 from domainlm.generate import GenerationCancelled, GenerationParams, cancel_scope
+from domainlm.serve.batching import on_the_way
 from domainlm.serve import protocol as p
 from domainlm.serve.limits import Admission, QueueFull, RateLimiter
 from domainlm.serve.metrics import Metrics
@@ -193,7 +194,8 @@ class ChatService:
             try:
                 if not self._started(job):
                     return None
-                with cancel_scope(job.cancelled):  # the engine stops at its next token once the client is gone
+                # The engine stops at its next token once the client is gone; the batcher waits for this request.
+                with cancel_scope(job.cancelled), on_the_way(self.assistant.engine):
                     return self.assistant.answer(user, history=history, params=params, adapter=adapter)
             except GenerationCancelled:
                 self.metrics.cancelled.labels("false").inc()
@@ -249,7 +251,7 @@ class ChatService:
             try:
                 if not self._started(job):
                     return
-                with cancel_scope(job.cancelled):  # the engine stops at its next token once the client is gone
+                with cancel_scope(job.cancelled), on_the_way(self.assistant.engine):
                     pieces = self.assistant.stream(user, history=history, params=params, adapter=adapter)
                     try:
                         for piece in pieces:
@@ -455,5 +457,6 @@ def build_assistant(project: ProjectConfig):
         if not project.serve.vllm_url:
             raise ConfigError("serve.vllm_url: required when serve.backend is vllm (the vLLM server's /v1 URL)")
     assistant = Assistant.from_project(project, engine=backend)
-    assistant.engine = for_serving(assistant.engine, project.serve.max_batch, project.serve.batch_wait_ms)
+    assistant.engine = for_serving(assistant.engine, project.serve.max_batch, project.serve.batch_wait_ms,
+                                   project.serve.batch_gather_ms)
     return assistant
