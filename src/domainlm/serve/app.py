@@ -48,7 +48,13 @@ def create_app(project: ProjectConfig, assistant=None, env=None, watch_catalog: 
     def admin_key(authorization: Annotated[str | None, Header()] = None) -> None:
         service.authorize_admin(authorization)
 
-    @app.post("/v1/chat/completions", response_model=p.ChatCompletion, responses=ERRORS,
+    # A streamed completion is text/event-stream: documented beside the JSON body, so clients (and schemathesis'
+    # content-type check) know that a 200 may be either.
+    streamed = {200: {"content": {"text/event-stream": {"schema": {
+        "type": "string", "description": "Server-sent events: `data: <chat.completion.chunk JSON>` lines, then "
+                                        "`data: [DONE]`"}}}}}
+
+    @app.post("/v1/chat/completions", response_model=p.ChatCompletion, responses={**ERRORS, **streamed},
               summary="Chat completion (set stream=true for server-sent events)")
     async def chat_completions(body: p.ChatCompletionRequest, request: Request, _key: str = Depends(api_key)):
         route = "/v1/chat/completions"
