@@ -9,7 +9,7 @@ run alone, so a seed still reproduces an answer.
 The server also tells the batcher which requests are on their way (`on_the_way`: started, still in the
 guard or retrieval): while any are, the batcher waits for them, up to `gather_ms`, instead of starting a
 batch with whoever came in the first `max_wait_ms`. A batch runs to its end before the next starts, so
-the clients of one batch come back together, a few milliseconds apart each (their retrieval shares two
+the clients of one batch come back together, tens of milliseconds apart (their retrieval shares two
 cores); without this, 8 clients ran batches of 4 rows on average, half as many rows per decode step.
 """
 
