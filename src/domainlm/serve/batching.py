@@ -88,11 +88,10 @@ _ON_THE_WAY: contextvars.ContextVar[_OnTheWay | None] = contextvars.ContextVar("
 def on_the_way(engine):
     """Around a server request's pipeline: counts it as on its way to `engine`'s batcher until its generation
     reaches the batcher, or the pipeline ends without one (a cache hit, a guard answer, an error)."""
-    arrivals = getattr(engine, "arrivals", None) if isinstance(engine, BatchingEngine) else None
-    if arrivals is None:
+    if not isinstance(engine, BatchingEngine):
         yield
         return
-    token = _OnTheWay(arrivals)
+    token = _OnTheWay(engine.arrivals)
     var = _ON_THE_WAY.set(token)
     try:
         yield
