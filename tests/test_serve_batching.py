@@ -58,9 +58,13 @@ def test_the_batcher_waits_for_requests_on_their_way_and_no_longer(tmp_path, tin
 
     def run(announced: bool) -> tuple[int, int]:
         batcher = BatchingEngine(engine, max_batch=8, max_wait_ms=10, gather_ms=5000)
+        # As in the server, a request is announced when it comes in, before its pipeline runs: the barrier makes
+        # all four come in first (a thread's start can take longer than the 10 ms window on a loaded machine).
+        came_in = threading.Barrier(4)
         try:
             def client(i: int) -> None:
                 with on_the_way(batcher) if announced else contextlib.nullcontext():
+                    came_in.wait(timeout=30)
                     time.sleep(0.06 * i)  # the pipeline before generation, a different length per request
                     batcher.generate(messages, params)
 
