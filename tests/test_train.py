@@ -332,6 +332,31 @@ def test_cheap_dropout_drops_p_keeps_the_mean_and_masks_the_gradient(tiny_model_
     assert kinds == {"CheapDropout"}
 
 
+def test_projections_that_read_one_input_share_one_dropout_mask(tiny_model_dir, monkeypatch):
+    """q/k/v read one tensor and gate/up another: one mask each, so a Llama layer draws 4 masks, not 7; the
+    gradient through the shared dropped copy is the sum of its users' gradients, masked once."""
+    torch.manual_seed(0)
+    dropout = CheapDropout(0.3).train()
+    x = torch.randn(1000, requires_grad=True)
+    a, b = torch.randn(1000), torch.randn(1000)
+    first, second = dropout(x), dropout(x)
+    assert second is first  # the same input again: the same mask
+    ((first * a).sum() + (second * b).sum()).backward()
+    keep = first.detach() != 0
+    assert torch.allclose(x.grad, torch.where(keep, (a + b) * dropout.scale, 0))
+    assert not torch.equal(dropout(x.detach().clone()), first.detach())  # another tensor: a new mask
+
+    model = load_for_training(tiny_model_dir, TrainConfig(lora_dropout=0.1), torch.device("cpu"), bf16=False).train()
+    draws = []
+    real = CheapDropout._drop
+    monkeypatch.setattr(CheapDropout, "_drop", lambda self, t: draws.append(t.shape) or real(self, t))
+    ids = torch.randint(0, 100, (2, 16))
+    model(input_ids=ids).logits.sum().backward()
+    layers = model.get_base_model().config.num_hidden_layers
+    assert len(draws) == 4 * layers  # q/k/v, o, gate/up, down
+    assert all(p.grad is not None for n, p in model.named_parameters() if p.requires_grad and "lora_A" in n)
+
+
 def test_rows_of_one_sample_need_no_packed_mask(tiny_tokenizer):
     from transformers.masking_utils import find_packed_sequence_indices
 

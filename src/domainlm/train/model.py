@@ -8,6 +8,7 @@ tied head is 49152 x 576 (28M of its 135M weights), and assistant tokens are a m
 from __future__ import annotations
 
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,10 +124,22 @@ class CheapDropout(nn.Module):
         self.threshold = round(p * 65536)
         self.p = self.threshold / 65536
         self.scale = 1.0 / (1.0 - self.p)
+        self._last: tuple | None = None  # (weakref to the last input, its version, weakref to its output)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.threshold == 0:
             return x
+        # A sibling projection already dropped this very tensor (q/k/v read one input, gate/up another):
+        # reuse its output. Weak references only, so nothing outlives the step.
+        if self._last is not None:
+            source, version, out = self._last[0](), self._last[1], self._last[2]()
+            if source is x and version == x._version and out is not None and out.requires_grad == x.requires_grad:
+                return out
+        out = self._drop(x)
+        self._last = (weakref.ref(x), x._version, weakref.ref(out))
+        return out
+
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
         n = x.numel()
         # The full signed range: `random_()` on int64 leaves the top bit 0, which would bias one slice in four.
         words = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device)
@@ -138,14 +151,23 @@ class CheapDropout(nn.Module):
 
 
 def use_cheap_dropout(model) -> None:
-    """Swap every LoRA `nn.Dropout` for CheapDropout (same p); LoRA without dropout keeps peft's Identity."""
+    """Swap every LoRA `nn.Dropout` for CheapDropout (same p); LoRA without dropout keeps peft's Identity.
+
+    The adapted projections of one block (attention's q/k/v/o, the MLP's gate/up/down) share one CheapDropout,
+    so those that read the same input tensor (q/k/v, gate/up) get one mask and one dropped copy, as if the
+    dropout sat on the block's input: 4 masks a Llama layer instead of 7. Each still sees inputs dropped at rate
+    p; what changes is that q, k and v drop the same features in a step. Measured on SmolLM2-135M (4 x 512, bf16):
+    3 fewer masks and dropped copies a layer, about 10 MB of activations a layer kept for the backward pass.
+    """
     from peft.tuners.lora import LoraLayer
 
-    for module in model.modules():
+    shared: dict[tuple[str, str, float], CheapDropout] = {}
+    for qualified, module in model.named_modules():
         if isinstance(module, LoraLayer):
+            parent = qualified.rpartition(".")[0]
             for name, layer in module.lora_dropout.items():
                 if isinstance(layer, nn.Dropout) and layer.p > 0:
-                    module.lora_dropout[name] = CheapDropout(layer.p)
+                    module.lora_dropout[name] = shared.setdefault((parent, name, layer.p), CheapDropout(layer.p))
 
 
 class TokenLogProbs(nn.Module):
