@@ -107,8 +107,9 @@ def _keep_mask(seed: int, shape: torch.Size, threshold: int, device: torch.devic
 class _MaskedScale(torch.autograd.Function):
     """x * mask * scale, keeping only the mask's seed for the backward pass, which draws the mask again.
 
-    Saving the 1-byte mask instead cost ~9 MB a SmolLM2-135M layer at 4 x 512 (~260 MB at the peak of a step,
-    when every layer's saved tensors are alive); drawing it again costs one more random fill per mask.
+    Saving the 1-byte masks instead kept ~6.7 MB a SmolLM2-135M layer at 4 x 512 (~200 MB over 30 layers at the
+    peak of a step, when every layer's saved tensors are alive; peak RSS in bench/train_throughput.py fell by
+    ~0.4 GB); drawing the mask again costs one more random fill per mask.
     """
 
     @staticmethod
@@ -166,8 +167,8 @@ def use_cheap_dropout(model) -> None:
     The adapted projections of one block (attention's q/k/v/o, the MLP's gate/up/down) share one CheapDropout,
     so those that read the same input tensor (q/k/v, gate/up) get one mask and one dropped copy, as if the
     dropout sat on the block's input: 4 masks a Llama layer instead of 7. Each still sees inputs dropped at rate
-    p; what changes is that q, k and v drop the same features in a step. Measured on SmolLM2-135M (4 x 512, bf16):
-    3 fewer masks and dropped copies a layer, about 10 MB of activations a layer kept for the backward pass.
+    p; what changes is that q, k and v drop the same features in a step. On SmolLM2-135M at 4 x 512 in bf16 that
+    is 3 fewer masks and dropped copies a layer, about 10 MB of activations a layer not kept for the backward.
     """
     from peft.tuners.lora import LoraLayer
 
