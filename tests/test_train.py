@@ -14,7 +14,7 @@ from domainlm.config import TrainConfig, load_project
 from domainlm.train import DatasetError, TrainError, train, train_all
 from domainlm.train.data import IGNORE, ChatEncoder, collate, pack, read_jsonl
 from domainlm.train.budget import TimeBudget
-from domainlm.train.model import CheapDropout, MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
+from domainlm.train.model import CheapDropout, DropoutPool, MemoryEstimate, TokenLogProbs, load_for_training, memory_warning
 from domainlm.train.schedule import warmup_cosine
 from test_train_support import chat_sample, make_train_project, mark_interrupted, write_jsonl
 
@@ -380,3 +380,52 @@ def test_run_config_masks_passwords(tmp_path):
     assert "s3cret" not in text and ":pw@" not in text
     assert "postgresql://shop:***@db:5432/shop" in text and "http://u:***@milvus:19530" in text
     assert "sqlite:///shop.db" in text and "lr: 0.001" in text
+
+
+def test_dropout_masks_are_windows_of_a_pool_drawn_anew_every_micro_batch(tiny_model_dir, monkeypatch):
+    """Each mask is a window of one pre-scaled pool; every training forward of TokenLogProbs draws a new pool,
+    from torch's generator (so a seeded or resumed run gets the same masks); a backward uses its forward's
+    window even after the pool was drawn anew."""
+    pool = DropoutPool()
+    dropout = CheapDropout(0.2, pool).train()
+    torch.manual_seed(1)
+    x = torch.ones(300_000, requires_grad=True)
+    first, second = dropout(x), dropout(torch.ones(300_000))
+    assert torch.equal(first.detach().unique(), torch.tensor([0.0, dropout.scale]))
+    assert abs(float((first == 0).float().mean()) - 0.2) < 0.005
+    assert not torch.equal(first.detach(), second)  # another window of the pool
+    pool.refresh(300_000)
+    third = dropout(torch.ones(300_000))
+    first.sum().backward()
+    assert torch.equal(x.grad, first.detach())  # the backward kept its forward's window
+    # Within one mask the drops show no runs: the share of dropped neighbours of a dropped element is p.
+    dropped = third == 0
+    assert abs(float(dropped[1:][dropped[:-1]].float().mean()) - 0.2) < 0.01
+
+    model = load_for_training(tiny_model_dir, TrainConfig(lora_dropout=0.1), torch.device("cpu"), bf16=False).train()
+    module = TokenLogProbs(model).train()
+    pools = {id(m.pool) for m in model.modules() if isinstance(m, CheapDropout)}
+    assert len(pools) == 1 and module._widest == max(
+        m.in_features for n, m in model.named_modules() if n.endswith("down_proj") and hasattr(m, "in_features"))
+    ids = torch.randint(0, 100, (2, 16))
+    positions = torch.arange(16).repeat(2, 1)
+    labels = ids.clone()
+
+    def grads(seed: int) -> list[torch.Tensor]:
+        torch.manual_seed(seed)
+        model.zero_grad()
+        for _ in range(2):  # two micro-batches, two pools
+            logp, _ = module(ids, positions, labels, torch.zeros_like(ids))
+            (-logp.sum()).backward()
+        return [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    import domainlm.train.model as train_model
+
+    pools_drawn = []
+    real_keep_mask = train_model._keep_mask
+    monkeypatch.setattr(train_model, "_keep_mask", lambda *a: pools_drawn.append(a[1]) or real_keep_mask(*a))
+    a, b, c = grads(7), grads(7), grads(8)
+    assert len(pools_drawn) == 6  # one pool a micro-batch, for all 4 x layers masks
+    assert pools_drawn[0].numel() >= 4 * ids.numel() * module._widest
+    assert all(torch.equal(x, y) for x, y in zip(a, b))  # same seed, same masks: resumable
+    assert not all(torch.equal(x, y) for x, y in zip(a, c))

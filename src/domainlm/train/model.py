@@ -96,7 +96,7 @@ def load_for_training(base_dir: Path, cfg: TrainConfig, device: torch.device, bf
 
 
 def _keep_mask(seed: int, shape: torch.Size, threshold: int, device: torch.device) -> torch.Tensor:
-    """The keep mask of `CheapDropout`: 16-bit slices of 64-bit random words from a generator seeded `seed`."""
+    """A keep mask at drop rate threshold/65536: 16-bit slices of 64-bit random words from a generator seeded `seed`."""
     n = shape.numel()
     generator = torch.Generator(device=device).manual_seed(seed)
     # The full signed range: `random_()` on int64 leaves the top bit 0, which would bias one slice in four.
@@ -104,40 +104,71 @@ def _keep_mask(seed: int, shape: torch.Size, threshold: int, device: torch.devic
     return words.view(torch.int16)[:n].view(shape) >= threshold - 32768
 
 
-class _MaskedScale(torch.autograd.Function):
-    """x * mask * scale, keeping only the mask's seed for the backward pass, which draws the mask again.
+class DropoutPool:
+    """Pre-scaled dropout multipliers (0 or 1/(1-p)) that every CheapDropout of a model takes its masks from.
 
-    Saving the 1-byte masks instead kept ~6.7 MB a SmolLM2-135M layer at 4 x 512 (~200 MB over 30 layers at the
-    peak of a step, when every layer's saved tensors are alive; peak RSS in bench/train_throughput.py fell by
-    ~0.4 GB); drawing the mask again costs one more random fill per mask.
+    Why not a fresh mask per call: on a 2-core CPU, drawing masks was ~29% of a SmolLM2-135M LoRA step at
+    4 x 512 (torch's CPU generator is serial, ~10 ms for a 2048 x 1536 mask with its compare and select),
+    while one multiply by a window of this pool takes ~0.6 ms. Each mask is a contiguous window at a random
+    offset, so within a mask the drops are i.i.d. at rate p exactly; masks drawn in one micro-batch may overlap
+    (one is then the other shifted by a random number of elements), and `refresh`, which `TokenLogProbs` calls
+    at every training forward, draws a new pool, so micro-batches never share masks. Offsets and pools come
+    from torch's default generator: seeded and checkpointed like nn.Dropout, so a resumed run draws the same.
     """
 
+    SMALLEST, LARGEST = 2**20, 2**24
+
+    def __init__(self):
+        self.want = 0  # elements of the largest mask expected before the next refresh (0: as they come)
+        self._pools: dict[tuple, torch.Tensor] = {}
+        self._drawn = 0
+
+    def refresh(self, largest_mask: int = 0) -> None:
+        """Forget the pools; the next masks come from new ones sized for masks of up to `largest_mask`."""
+        self.want, self._pools, self._drawn = largest_mask, {}, 0
+
+    def window(self, n: int, threshold: int, scale: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        key = (threshold, dtype, device)
+        pool = self._pools.get(key)
+        # Without refreshes (a model called directly), a pool is drawn again once it has lent 16 times its size.
+        if pool is None or pool.numel() < n or self._drawn >= 16 * pool.numel():
+            size = max(2 * n, min(self.LARGEST, max(self.SMALLEST, 4 * max(n, self.want))))
+            seed = int(torch.randint(0, 2**62, (1,)))
+            keep = _keep_mask(seed, torch.Size((size,)), threshold, device)
+            pool = self._pools[key] = torch.zeros(size, dtype=dtype, device=device).masked_fill_(keep, scale)
+            self._drawn = 0
+        self._drawn += n
+        offset = int(torch.randint(0, pool.numel() - n + 1, (1,)))
+        return pool[offset:offset + n]
+
+
+class _PoolScale(torch.autograd.Function):
+    """x * window: forward and backward multiply by the same window of the pool (the view keeps it alive)."""
+
     @staticmethod
-    def forward(ctx, x, seed, threshold, scale):
-        ctx.seed, ctx.threshold, ctx.scale, ctx.shape = seed, threshold, scale, x.shape
-        return torch.where(_keep_mask(seed, x.shape, threshold, x.device), x * scale, 0)
+    def forward(ctx, x, window):
+        ctx.window = window
+        return x * window.view(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        keep = _keep_mask(ctx.seed, ctx.shape, ctx.threshold, grad.device)
-        return torch.where(keep, grad * ctx.scale, 0), None, None, None
+        window = ctx.window.view(grad.shape)
+        return grad * (window if window.dtype == grad.dtype else window.to(grad.dtype)), None
 
 
 class CheapDropout(nn.Module):
-    """Inverted dropout whose mask comes from 16-bit slices of 64-bit random words.
+    """Inverted dropout whose masks are windows of a shared `DropoutPool` (see there for why and what it keeps).
 
-    On CPU, `nn.Dropout` draws one Bernoulli sample per element and was ~13% of a SmolLM2-135M LoRA step
-    (seven LoRA inputs per layer); four 16-bit draws per 64-bit word make the mask ~4x cheaper. The drop
-    probability is quantised to 1/65536 (0.05 -> 0.050003) and the scale uses that exact value, so the
-    expectation is unchanged. Each mask's seed comes from torch's default generator, so seeding and
-    checkpointed RNG state apply; the backward pass draws the mask again from that seed rather than keep it.
+    The drop probability is quantised to 1/65536 (0.05 -> 0.050003) and the scale uses that exact value, so
+    the expectation is unchanged.
     """
 
-    def __init__(self, p: float):
+    def __init__(self, p: float, pool: DropoutPool | None = None):
         super().__init__()
         self.threshold = round(p * 65536)
         self.p = self.threshold / 65536
         self.scale = 1.0 / (1.0 - self.p)
+        self.pool = pool or DropoutPool()
         self._last: tuple | None = None  # (weakref to the last input, its version, weakref to its output)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -154,8 +185,7 @@ class CheapDropout(nn.Module):
         return out
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
-        seed = int(torch.randint(0, 2**62, (1,)))  # from the default generator: seeded and checkpointed with it
-        return _MaskedScale.apply(x, seed, self.threshold, self.scale)
+        return _PoolScale.apply(x, self.pool.window(x.numel(), self.threshold, self.scale, x.dtype, x.device))
 
     def extra_repr(self) -> str:
         return f"p={self.p:.6f}"
@@ -169,16 +199,34 @@ def use_cheap_dropout(model) -> None:
     dropout sat on the block's input: 4 masks a Llama layer instead of 7. Each still sees inputs dropped at rate
     p; what changes is that q, k and v drop the same features in a step. On SmolLM2-135M at 4 x 512 in bf16 that
     is 3 fewer masks and dropped copies a layer, about 10 MB of activations a layer not kept for the backward.
+    All of them take their masks from one `DropoutPool`.
     """
     from peft.tuners.lora import LoraLayer
 
+    pool = DropoutPool()
     shared: dict[tuple[str, str, float], CheapDropout] = {}
     for qualified, module in model.named_modules():
         if isinstance(module, LoraLayer):
             parent = qualified.rpartition(".")[0]
             for name, layer in module.lora_dropout.items():
                 if isinstance(layer, nn.Dropout) and layer.p > 0:
-                    module.lora_dropout[name] = shared.setdefault((parent, name, layer.p), CheapDropout(layer.p))
+                    key = (parent, name, layer.p)
+                    module.lora_dropout[name] = shared.setdefault(key, CheapDropout(layer.p, pool))
+
+
+def dropout_pools(model) -> tuple[list[DropoutPool], int]:
+    """The DropoutPools of a model's CheapDropouts and the widest input one of them drops (0 if none)."""
+    from peft.tuners.lora import LoraLayer
+
+    pools: dict[int, DropoutPool] = {}
+    widest = 0
+    for module in model.modules():
+        if isinstance(module, LoraLayer):
+            for layer in module.lora_dropout.values():
+                if isinstance(layer, CheapDropout):
+                    pools[id(layer.pool)] = layer.pool
+                    widest = max(widest, module.in_features)
+    return list(pools.values()), widest
 
 
 class TokenLogProbs(nn.Module):
@@ -190,8 +238,12 @@ class TokenLogProbs(nn.Module):
     def __init__(self, model):
         super().__init__()
         self.model = model
+        self._pools, self._widest = dropout_pools(model)
 
     def forward(self, input_ids, position_ids, labels, segment_ids):
+        if self.training:  # every micro-batch draws its dropout masks from a new pool (see DropoutPool)
+            for pool in self._pools:
+                pool.refresh(input_ids.numel() * self._widest)
         base = self.model.get_base_model()
         # No attention_mask: transformers sees position_ids restart and builds a block-diagonal causal mask.
         hidden = base.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
