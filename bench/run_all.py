@@ -26,7 +26,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "retrieval_quality.py": ([], []),
     "retrieval_scale.py": ([], ["--quick"]),
     "data_build.py": ([], []),
-    "train_throughput.py": ([], ["--steps", "4", "--quality", "0"]),
+    "train_throughput.py": (["--rounds", "3", "--quality", "600"], ["--steps", "4", "--quality", "0"]),
     "generate_speed.py": ([], []),
     "pipeline_overhead.py": ([], []),
     "serve_load.py": ([], ["--quick"]),

@@ -3,6 +3,7 @@ LoRA config and batch; plus MFU, peak RSS and a quality smoke check.
 
     python bench/train_throughput.py                       # throughput, both trainers, 6 steps each
     python bench/train_throughput.py --quality 600         # + val loss after 600 s of domainlm training
+    python bench/train_throughput.py --rounds 3            # alternate the trainers 3 times, median ratio
     python bench/train_throughput.py --threads 1           # pin CPU threads (helps on a CPU shared with other jobs)
 
 Useful tokens are the non-padding tokens of the training sequences (every token the model has to read and
@@ -11,15 +12,15 @@ either trainer adds is not counted. Both trainers see the same samples, all of w
 truncation, no drops). The first step of each trainer is a warm-up and is not timed.
 
 MFU = model FLOPs per second / the CPU's peak bf16 FLOP/s. The peak is measured, not assumed: a small C
-program (compiled with gcc here) runs independent bf16 multiply-adds on every core at once and reports the best
-rate per CPU-second of each core; that is the instruction throughput ceiling at the clock the cores actually
-run, which no matmul can exceed. On CPUs with AMX it runs AMX tile dot products (TDPBF16PS, 16 x 16 x 32 x 2
-FLOP each; the quiet 2-core Xeon of the CI box: ~2.2 TFLOP/s both cores at once); elsewhere AVX512-BF16 dot
-products (VDPBF16PS, 64 FLOP per 512-bit instruction; the AMD EPYC Zen 4 dev box: ~230 GFLOP/s per core, where
-a bf16 2048^3 matmul reaches ~90% of it). The bench also prints torch's own bf16 2048^3 matmul rate, the
-practical ceiling of any trainer built on torch's kernels (on the AMX Xeon ~600 GFLOP/s, ~27% of the tile
-peak: a 2048^3 product keeps the tile units fed only that well), and each trainer's FLOP/s as a share of it.
-Without gcc or avx512_bf16 the script says so and prints no MFU.
+program (compiled with gcc here) runs independent bf16 multiply-adds on one thread a core, all at once, and
+reports all threads' FLOPs over the wall time of a round (best of 10); that is the instruction throughput
+ceiling at the clock the cores actually run, which no matmul can exceed. On CPUs with AMX it runs AMX tile dot
+products (TDPBF16PS, 16 x 16 x 32 x 2 FLOP each; the 2-core Xeon of the CI box: 1.8-2.3 TFLOP/s both cores at
+once, and AVX512-BF16 there gives only ~130 GFLOP/s); elsewhere AVX512-BF16 dot products (VDPBF16PS, 64 FLOP per
+512-bit instruction; the AMD EPYC Zen 4 dev box: ~230 GFLOP/s a core, where a bf16 2048^3 matmul reaches ~90%
+of it). The bench also prints torch's own bf16 2048^3 matmul rate, the practical ceiling of any trainer built
+on torch's kernels (on the AMX Xeon 580-750 GFLOP/s, 27-36% of the tile peak), and each trainer's FLOP/s as a
+share of it. Without gcc or avx512_bf16 the script says so and prints no MFU.
 Model FLOPs per token of LoRA training: 2N forward + 2N backward for input gradients through frozen weights
 (N = non-embedding weights), attention 3 x 4 x ctx x d per layer (forward and backward, ctx = the mean causal
 context), plus 4 x vocab x d for the output head on the positions each trainer computes it for.
@@ -122,49 +123,28 @@ def model_flops_per_token(config, ctx: float, head_share: float) -> float:
 
 
 PEAK_C = r"""
+/* Peak bf16 FLOP/s of N threads at once: each thread runs independent bf16 multiply-adds (AMX tile dot
+   products with -DUSE_AMX, AVX512-BF16 dot products without); the rate is all threads' FLOPs over the wall
+   time from the first start to the last finish of a round, best of 10 rounds, so it counts only what the
+   cores deliver together (two cores that share execution units, as hyperthreads do, count once). */
 #include <immintrin.h>
-#include <stdio.h>
-#include <time.h>
-static double cpu_s(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-int main(void) {
-    /* Distinct starting values, so the compiler cannot merge the 12 independent chains into one. */
-    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2), a3 = _mm512_set1_ps(3);
-    __m512 a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5), a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7);
-    __m512 a8 = _mm512_set1_ps(8), a9 = _mm512_set1_ps(9), a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11);
-    __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80);
-    long n = 20000000; double best = 0;
-    for (int rep = 0; rep < 5; rep++) {
-        double t = cpu_s();
-        for (long i = 0; i < n; i++) {
-            a0 = _mm512_dpbf16_ps(a0, x, x); a1 = _mm512_dpbf16_ps(a1, x, x); a2 = _mm512_dpbf16_ps(a2, x, x);
-            a3 = _mm512_dpbf16_ps(a3, x, x); a4 = _mm512_dpbf16_ps(a4, x, x); a5 = _mm512_dpbf16_ps(a5, x, x);
-            a6 = _mm512_dpbf16_ps(a6, x, x); a7 = _mm512_dpbf16_ps(a7, x, x); a8 = _mm512_dpbf16_ps(a8, x, x);
-            a9 = _mm512_dpbf16_ps(a9, x, x); a10 = _mm512_dpbf16_ps(a10, x, x); a11 = _mm512_dpbf16_ps(a11, x, x);
-        }
-        double rate = n * 12.0 * 64 / (cpu_s() - t);
-        if (rate > best) best = rate;
-    }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    printf("%.6e %g\n", best, _mm512_reduce_add_ps(s));  /* the sum keeps the loop from being optimised away */
-    return 0;
-}
-"""
-
-
-AMX_PEAK_C = r"""
-#include <immintrin.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-static double cpu_s(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-typedef struct { uint8_t palette; uint8_t start_row; uint8_t reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tilecfg;
-int main(void) {
-    /* Linux hands out AMX tile state only on request: ARCH_REQ_XCOMP_PERM (0x1023) for XTILEDATA (18). */
-    if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) { printf("0 0\n"); return 0; }
+#define ROUNDS 10
+static pthread_barrier_t start_line;
+static double begun[64][ROUNDS], ended[64][ROUNDS], flops_per_round;
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static void *work(void *arg) {
+    long id = (long)arg;
+    float sink = 0;
+#ifdef USE_AMX
+    typedef struct { uint8_t palette; uint8_t start_row; uint8_t reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tilecfg;
     tilecfg c; memset(&c, 0, sizeof c); c.palette = 1;
     for (int i = 0; i < 8; i++) { c.colsb[i] = 64; c.rows[i] = 16; }  /* 8 full tiles: 16 rows x 64 bytes */
     _tile_loadconfig(&c);
@@ -172,18 +152,62 @@ int main(void) {
     for (int i = 0; i < 16 * 32; i++) { a[i] = 0x3f80; b[i] = 0x3c00; }
     _tile_loadd(4, a, 64); _tile_loadd(5, a, 64); _tile_loadd(6, b, 64); _tile_loadd(7, b, 64);
     _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-    double best = 0;
-    for (int rep = 0; rep < 10; rep++) {
-        long n = 200000; double t = cpu_s();
-        for (long i = 0; i < n; i++) {  /* 4 independent accumulators; each TDPBF16PS is 16 x 16 x 32 x 2 FLOP */
+    const long n = 200000;
+    flops_per_round = n * 4.0 * 16 * 16 * 32 * 2;  /* each TDPBF16PS: 16 x 16 outputs, 32-term dot products */
+    for (int r = 0; r < ROUNDS; r++) {
+        pthread_barrier_wait(&start_line); begun[id][r] = now();
+        for (long i = 0; i < n; i++) {  /* 4 independent accumulators */
             _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
         }
-        double rate = n * 4.0 * 16 * 16 * 32 * 2 / (cpu_s() - t);
+        ended[id][r] = now();
+    }
+    _tile_stored(0, out, 64); sink = out[0];
+    _tile_release();
+#else
+    /* Distinct starting values, so the compiler cannot merge the 12 independent chains into one. */
+    __m512 acc[12];
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
+    __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80);
+    const long n = 10000000;
+    flops_per_round = n * 12.0 * 64;  /* each VDPBF16PS: 16 lanes x 2 products x 2 FLOP */
+    for (int r = 0; r < ROUNDS; r++) {
+        pthread_barrier_wait(&start_line); begun[id][r] = now();
+        for (long i = 0; i < n; i++) {
+            acc[0] = _mm512_dpbf16_ps(acc[0], x, x); acc[1] = _mm512_dpbf16_ps(acc[1], x, x);
+            acc[2] = _mm512_dpbf16_ps(acc[2], x, x); acc[3] = _mm512_dpbf16_ps(acc[3], x, x);
+            acc[4] = _mm512_dpbf16_ps(acc[4], x, x); acc[5] = _mm512_dpbf16_ps(acc[5], x, x);
+            acc[6] = _mm512_dpbf16_ps(acc[6], x, x); acc[7] = _mm512_dpbf16_ps(acc[7], x, x);
+            acc[8] = _mm512_dpbf16_ps(acc[8], x, x); acc[9] = _mm512_dpbf16_ps(acc[9], x, x);
+            acc[10] = _mm512_dpbf16_ps(acc[10], x, x); acc[11] = _mm512_dpbf16_ps(acc[11], x, x);
+        }
+        ended[id][r] = now();
+    }
+    for (int i = 0; i < 12; i++) sink += _mm512_reduce_add_ps(acc[i]);
+#endif
+    return (void *)(long)(sink != 0);  /* using the result keeps the loop from being optimised away */
+}
+int main(int argc, char **argv) {
+    int threads = argc > 1 ? atoi(argv[1]) : 1;
+    if (threads < 1 || threads > 64) return 2;
+#ifdef USE_AMX
+    /* Linux hands out AMX tile state only on request: ARCH_REQ_XCOMP_PERM (0x1023) for XTILEDATA (18). */
+    if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) { printf("0\n"); return 0; }
+#endif
+    pthread_t t[64];
+    pthread_barrier_init(&start_line, NULL, threads);
+    for (long i = 0; i < threads; i++) pthread_create(&t[i], NULL, work, (void *)i);
+    for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+    double best = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        double first = begun[0][r], last = ended[0][r];
+        for (int i = 1; i < threads; i++) {
+            if (begun[i][r] < first) first = begun[i][r];
+            if (ended[i][r] > last) last = ended[i][r];
+        }
+        double rate = threads * flops_per_round / (last - first);
         if (rate > best) best = rate;
     }
-    _tile_stored(0, out, 64);
-    _tile_release();
-    printf("%.6e %g\n", best, out[0]);  /* printing a result keeps the loop from being optimised away */
+    printf("%.6e\n", best);
     return 0;
 }
 """
@@ -200,19 +224,19 @@ def measure_peak(cores: int) -> tuple[float | None, str]:
     if shutil.which("gcc") is None:
         return None, "gcc is needed to measure the CPU's bf16 peak"
     amx = "amx_bf16" in Path("/proc/cpuinfo").read_text()
-    source_text, flags, what = ((AMX_PEAK_C, ["-mamx-tile", "-mamx-bf16"], "AMX TDPBF16PS") if amx else
-                                (PEAK_C, ["-mavx512f", "-mavx512bf16"], "AVX512 VDPBF16PS"))
+    flags, what = ((["-DUSE_AMX", "-mamx-tile", "-mamx-bf16"], "AMX TDPBF16PS") if amx else
+                   (["-mavx512f", "-mavx512bf16"], "AVX512 VDPBF16PS"))
     with tempfile.TemporaryDirectory() as tmp:
         source, binary = Path(tmp) / "peak.c", Path(tmp) / "peak"
-        source.write_text(source_text)
-        build = subprocess.run(["gcc", "-O2", *flags, str(source), "-o", str(binary)], capture_output=True, text=True)
+        source.write_text(PEAK_C)
+        build = subprocess.run(["gcc", "-O2", *flags, str(source), "-o", str(binary), "-lpthread"],
+                               capture_output=True, text=True)
         if build.returncode != 0:
             return None, f"gcc could not build the {what} peak probe: {build.stderr.strip()[:200]}"
-        procs = [subprocess.Popen([str(binary)], stdout=subprocess.PIPE, text=True) for _ in range(cores)]
-        rates = [float(p.communicate()[0].split()[0]) for p in procs]
-    if not all(rates):
+        rate = float(subprocess.run([str(binary), str(cores)], capture_output=True, text=True, check=True).stdout.split()[0])
+    if not rate:
         return None, f"the kernel refused this process the AMX tile state, so the {what} peak is unknown"
-    return sum(rates), f"{what} throughput, {cores} cores at once: " + ", ".join(f"{r / 1e9:.0f}" for r in rates) + " GFLOP/s"
+    return rate, f"{what} throughput, {cores} cores at once"
 
 
 def matmul_rate(threads: int, n: int = 2048) -> float:
@@ -333,6 +357,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quality", type=float, default=0, help="Seconds of domainlm training for the quality check (0: skip).")
     parser.add_argument("--skip-trl", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Run the two trainers this many times, alternating, and report the median ratio "
+                             "(the speed of a shared machine drifts over minutes).")
     parser.add_argument("--child", choices=["domainlm", "trl"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -347,7 +374,6 @@ def main() -> None:
     config = AutoConfig.from_pretrained(resolve_base_model("smollm2-135m"))
     print(f"SmolLM2-135M, batch {args.batch} x {args.seq}, {args.steps} steps (first not timed), "
           f"threads {args.threads or 'default'}, avx512_bf16: {cpu_supports_bf16()}, load avg {os.getloadavg()[0]:.1f}")
-    ours = child("domainlm", args)
     import torch
 
     cores = args.threads or torch.get_num_threads()
@@ -358,16 +384,25 @@ def main() -> None:
           + (f" = {100 * dense / peak:.0f}% of that peak (the ceiling for any trainer built on torch's kernels)" if peak else ""))
     lengths = [_token_counter()(s["messages"]) for s in make_samples(args.samples, 0, args.seq)]
     ctx = sum(n * n / 2 for n in lengths) / sum(lengths)  # mean causal context per token (one sample per row)
-    for name, r in [("domainlm", ours)] + ([] if args.skip_trl else [("trl-default", child("trl", args))]):
-        tps = r["tokens"] / r["seconds"]
-        flops = model_flops_per_token(config, ctx, r["trained_share"]) * tps
-        r.update(tokens_per_s=tps, flops=flops)
-        mfu = (f"{flops / 1e9:4.0f} GFLOP/s" + (f" = MFU {100 * flops / peak:4.1f}%" if peak else "")
-               + f", {100 * flops / dense:3.0f}% of the matmul")
-        print(f"{name:12s} {tps:8.1f} useful tokens/s   {mfu}   peak RSS {r['rss_gb']:.2f} GB"
-              + (f"   (TRL bf16={r['bf16']})" if "bf16" in r else ""))
-        if name == "trl-default":
-            print(f"ratio domainlm / TRL default: {ours['tokens_per_s'] / tps:.2f}x (target >= 4x)")
+    ratios = []
+    for round_no in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"round {round_no} of {args.rounds}")
+        results = [("domainlm", child("domainlm", args))] + ([] if args.skip_trl else [("trl-default", child("trl", args))])
+        for name, r in results:
+            tps = r["tokens"] / r["seconds"]
+            flops = model_flops_per_token(config, ctx, r["trained_share"]) * tps
+            r.update(tokens_per_s=tps, flops=flops)
+            mfu = (f"{flops / 1e9:4.0f} GFLOP/s" + (f" = MFU {100 * flops / peak:4.1f}%" if peak else "")
+                   + f", {100 * flops / dense:3.0f}% of the matmul")
+            print(f"{name:12s} {tps:8.1f} useful tokens/s   {mfu}   peak RSS {r['rss_gb']:.2f} GB"
+                  + (f"   (TRL bf16={r['bf16']})" if "bf16" in r else ""))
+        if len(results) == 2:
+            ratios.append(results[0][1]["tokens_per_s"] / results[1][1]["tokens_per_s"])
+            print(f"ratio domainlm / TRL default: {ratios[-1]:.2f}x (target >= 4x)")
+    if len(ratios) > 1:
+        print(f"median ratio over {len(ratios)} rounds: {sorted(ratios)[len(ratios) // 2]:.2f}x "
+              f"(each: {', '.join(f'{x:.2f}' for x in ratios)}; target >= 4x)")
     if args.quality:
         q = quality(args)
         print(f"quality: val loss {q['initial_val']:.3f} -> {q['final_val']:.3f} ({q['ratio']:.2f}x) in {q['wall_s']:.0f} s, "
