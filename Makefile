@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile scripts/install_llamacpp.sh
+$(STAMP): pyproject.toml Makefile scripts/install_llamacpp.sh scripts/install_tcmalloc.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml Makefile scripts/install_llamacpp.sh
 	$(PIP) install --quiet -e '.[test]'
 	# llama.cpp engine (fast CPU generation, GGUF export checks): built once, wheel cached in $$DOMAINLM_HOME.
 	PYTHON=$(PY) sh scripts/install_llamacpp.sh
+	# tcmalloc, which `domainlm train` runs under (~15% faster on CPU): Debian's package where apt-get runs as root.
+	sh scripts/install_tcmalloc.sh
 	touch $(STAMP)
 
 demo: setup

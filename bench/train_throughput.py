@@ -24,7 +24,10 @@ share of it. Without gcc or avx512_bf16 the script says so and prints no MFU.
 Model FLOPs per token of LoRA training: 2N forward + 2N backward for input gradients through frozen weights
 (N = non-embedding weights), attention 3 x 4 x ctx x d per layer (forward and backward, ctx = the mean causal
 context), plus 4 x vocab x d for the output head on the positions each trainer computes it for.
-Each trainer runs in its own subprocess so its peak RSS is its own.
+Each trainer runs in its own subprocess so its peak RSS is its own. domainlm's (and the quality check's) runs
+under tcmalloc where it is installed, as `domainlm train` does (domainlm.allocator); TRL's default run under
+glibc's malloc, as TRL runs, and where tcmalloc is installed TRL runs a second time under it, so the bench also
+prints the ratio with the same allocator on both sides.
 """
 
 from __future__ import annotations
@@ -325,10 +328,15 @@ def run_trl(args) -> dict:
             "trained_share": 1.0, "rss_gb": peak_rss_gb(), "bf16": bool(config.bf16)}
 
 
-def child(which: str, args) -> dict:
+def child(which: str, args, tcmalloc: bool) -> dict:
+    """One trainer in its own process; `tcmalloc`: under tcmalloc, as `domainlm train` runs (domainlm.allocator)."""
+    from domainlm.allocator import tcmalloc_env
+
     cmd = [sys.executable, __file__, "--child", which, "--steps", str(args.steps), "--batch", str(args.batch),
-           "--seq", str(args.seq), "--samples", str(args.samples)] + (["--threads", str(args.threads)] if args.threads else [])
-    out = subprocess.run(cmd, capture_output=True, text=True)
+           "--seq", str(args.seq), "--samples", str(args.samples), "--quality", str(args.quality)]
+    cmd += ["--threads", str(args.threads)] if args.threads else []
+    env = (tcmalloc_env() if tcmalloc else None) or {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{which} failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -360,10 +368,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="Run the two trainers this many times, alternating, and report the median ratio "
                              "(the speed of a shared machine drifts over minutes).")
-    parser.add_argument("--child", choices=["domainlm", "trl"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["domainlm", "trl", "quality"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = run_domainlm(args) if args.child == "domainlm" else run_trl(args)
+        result = {"domainlm": run_domainlm, "trl": run_trl, "quality": quality}[args.child](args)
         print(json.dumps(result))
         return
 
@@ -384,11 +392,20 @@ def main() -> None:
           + (f" = {100 * dense / peak:.0f}% of that peak (the ceiling for any trainer built on torch's kernels)" if peak else ""))
     lengths = [_token_counter()(s["messages"]) for s in make_samples(args.samples, 0, args.seq)]
     ctx = sum(n * n / 2 for n in lengths) / sum(lengths)  # mean causal context per token (one sample per row)
-    ratios = []
+    from domainlm.allocator import find_tcmalloc
+
+    tcmalloc = find_tcmalloc()
+    print(f"allocator: domainlm under {'tcmalloc (' + tcmalloc + ')' if tcmalloc else 'glibc (no tcmalloc installed)'}, "
+          "as `domainlm train` runs; TRL default under glibc" + (", and again under tcmalloc" if tcmalloc else ""))
+    ratios, same = [], []
     for round_no in range(1, args.rounds + 1):
         if args.rounds > 1:
             print(f"round {round_no} of {args.rounds}")
-        results = [("domainlm", child("domainlm", args))] + ([] if args.skip_trl else [("trl-default", child("trl", args))])
+        results = [("domainlm", child("domainlm", args, tcmalloc=True))]
+        if not args.skip_trl:
+            results.append(("trl-default", child("trl", args, tcmalloc=False)))
+            if tcmalloc:  # the same allocator for both, to show what the allocator alone is worth
+                results.append(("trl+tcmalloc", child("trl", args, tcmalloc=True)))
         for name, r in results:
             tps = r["tokens"] / r["seconds"]
             flops = model_flops_per_token(config, ctx, r["trained_share"]) * tps
@@ -397,14 +414,20 @@ def main() -> None:
                    + f", {100 * flops / dense:3.0f}% of the matmul")
             print(f"{name:12s} {tps:8.1f} useful tokens/s   {mfu}   peak RSS {r['rss_gb']:.2f} GB"
                   + (f"   (TRL bf16={r['bf16']})" if "bf16" in r else ""))
-        if len(results) == 2:
+        if len(results) >= 2:
             ratios.append(results[0][1]["tokens_per_s"] / results[1][1]["tokens_per_s"])
             print(f"ratio domainlm / TRL default: {ratios[-1]:.2f}x (target >= 4x)")
+        if len(results) == 3:
+            same.append(results[0][1]["tokens_per_s"] / results[2][1]["tokens_per_s"])
+            print(f"ratio domainlm / TRL default, both under tcmalloc: {same[-1]:.2f}x")
     if len(ratios) > 1:
         print(f"median ratio over {len(ratios)} rounds: {sorted(ratios)[len(ratios) // 2]:.2f}x "
               f"(each: {', '.join(f'{x:.2f}' for x in ratios)}; target >= 4x)")
+    if len(same) > 1:
+        print(f"median ratio, both under tcmalloc: {sorted(same)[len(same) // 2]:.2f}x "
+              f"(each: {', '.join(f'{x:.2f}' for x in same)})")
     if args.quality:
-        q = quality(args)
+        q = child("quality", args, tcmalloc=True)  # as `domainlm train` runs
         print(f"quality: val loss {q['initial_val']:.3f} -> {q['final_val']:.3f} ({q['ratio']:.2f}x) in {q['wall_s']:.0f} s, "
               f"{q['steps']} steps; target <= 0.5x: {'PASS' if q['ratio'] <= 0.5 else 'FAIL'}")
 

@@ -22,9 +22,18 @@ def _load_commands() -> None:
 _load_commands()
 
 
+# Commands whose torch work runs faster under tcmalloc (see domainlm.allocator); they restart under it.
+TCMALLOC_COMMANDS = {"train", "demo"}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, printing user-facing errors without a traceback."""
     from domainlm.errors import DomainlmError
+
+    if argv is None and TCMALLOC_COMMANDS & set(sys.argv[1:2]):
+        from domainlm.allocator import restart_with_tcmalloc
+
+        restart_with_tcmalloc()
 
     try:
         # Typer handles usage errors and exits itself (standalone mode); our own errors come out here.

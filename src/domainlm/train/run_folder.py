@@ -43,7 +43,9 @@ def new_run_id(root: Path, adapter: str, stage: str, now: datetime | None = None
 
 
 def package_versions() -> dict:
-    versions = {"python": platform.python_version()}
+    from domainlm.allocator import active_allocator
+
+    versions = {"python": platform.python_version(), "allocator": active_allocator()}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
