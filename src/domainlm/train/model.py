@@ -211,7 +211,9 @@ def use_cheap_dropout(model) -> None:
             for name, layer in module.lora_dropout.items():
                 if isinstance(layer, nn.Dropout) and layer.p > 0:
                     key = (parent, name, layer.p)
-                    module.lora_dropout[name] = shared.setdefault(key, CheapDropout(layer.p, pool))
+                    if key not in shared:
+                        shared[key] = CheapDropout(layer.p, pool)
+                    module.lora_dropout[name] = shared[key]
 
 
 def dropout_pools(model) -> tuple[list[DropoutPool], int]:
