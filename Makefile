@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml Makefile scripts/install_llamacpp.sh scripts/install_tc
 	# llama.cpp engine (fast CPU generation, GGUF export checks): built once, wheel cached in $$DOMAINLM_HOME.
 	PYTHON=$(PY) sh scripts/install_llamacpp.sh
 	# tcmalloc, which `domainlm train` runs under (~15% faster on CPU): Debian's package where apt-get runs as root.
-	sh scripts/install_tcmalloc.sh
+	PYTHON=$(PY) sh scripts/install_tcmalloc.sh
 	touch $(STAMP)
 
 demo: setup

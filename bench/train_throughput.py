@@ -15,11 +15,11 @@ MFU = model FLOPs per second / the CPU's peak bf16 FLOP/s. The peak is measured,
 program (compiled with gcc here) runs independent bf16 multiply-adds on one thread a core, all at once, and
 reports all threads' FLOPs over the wall time of a round (best of 10); that is the instruction throughput
 ceiling at the clock the cores actually run, which no matmul can exceed. On CPUs with AMX it runs AMX tile dot
-products (TDPBF16PS, 16 x 16 x 32 x 2 FLOP each; the 2-core Xeon of the CI box: 1.8-2.3 TFLOP/s both cores at
-once, and AVX512-BF16 there gives only ~130 GFLOP/s); elsewhere AVX512-BF16 dot products (VDPBF16PS, 64 FLOP per
-512-bit instruction; the AMD EPYC Zen 4 dev box: ~230 GFLOP/s a core, where a bf16 2048^3 matmul reaches ~90%
+products (TDPBF16PS, 16 x 16 x 32 x 2 FLOP each; the 2-core Xeon of the CI box: 1.8-4.5 TFLOP/s both cores at
+once, moving from run to run, and AVX512-BF16 there gives only ~130 GFLOP/s); elsewhere AVX512-BF16 dot
+products (VDPBF16PS, 64 FLOP per 512-bit instruction; the AMD EPYC Zen 4 dev box: ~230 GFLOP/s a core, where a bf16 2048^3 matmul reaches ~90%
 of it). The bench also prints torch's own bf16 2048^3 matmul rate, the practical ceiling of any trainer built
-on torch's kernels (on the AMX Xeon 580-750 GFLOP/s, 27-36% of the tile peak), and each trainer's FLOP/s as a
+on torch's kernels (on the AMX Xeon 575-1,607 GFLOP/s, 27-83% of the tile peak), and each trainer's FLOP/s as a
 share of it. Without gcc or avx512_bf16 the script says so and prints no MFU.
 Model FLOPs per token of LoRA training: 2N forward + 2N backward for input gradients through frozen weights
 (N = non-embedding weights), attention 3 x 4 x ctx x d per layer (forward and backward, ctx = the mean causal

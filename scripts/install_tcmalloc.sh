@@ -2,15 +2,12 @@
 # tcmalloc for `domainlm train` and `domainlm demo` (src/domainlm/allocator.py): Debian's libtcmalloc-minimal4,
 # installed where apt-get runs as root. Never fails the setup: without it, training uses glibc's malloc, which on
 # the 2-core CI Xeon ran a SmolLM2-135M LoRA step 13-17% slower with 0.7 GB more peak RSS.
+# PYTHON: the environment's python with domainlm installed; the library is looked for where domainlm looks.
+PYTHON=${PYTHON:-python3}
 found() {
-  for dir in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
-    for name in libtcmalloc_minimal.so.4 libtcmalloc.so.4; do
-      if [ -f "$dir/$name" ]; then echo "$dir/$name"; return 0; fi
-    done
-  done
-  return 1
+  path=$("$PYTHON" -c "from domainlm.allocator import find_tcmalloc; print(find_tcmalloc() or '')") && [ -n "$path" ]
 }
-if path=$(found); then
+if found; then
   echo "tcmalloc: $path"
   exit 0
 fi
@@ -18,7 +15,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   install="apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4"
   # A fresh machine may have no package lists yet: update once if the first try fails.
   if $install >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && $install >/dev/null 2>&1; }; then
-    if path=$(found); then
+    if found; then
       echo "tcmalloc: installed libtcmalloc-minimal4 ($path)"
       exit 0
     fi
