@@ -313,6 +313,38 @@ def test_time_budget_stops_before_overshooting(tmp_path, tiny_model_dir, monkeyp
     assert summary["steps"] >= 3
     metrics = [json.loads(line) for line in (root / "runs" / summary["run_id"] / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m["type"] == "eval"] == [0, summary["steps"]]  # the final eval fit too
+    # The schedule was fitted to the budget after the warm-up step and two timed ones: the cosine reaches
+    # (nearly) zero by the last step instead of stopping at the peak of a 1,000-step schedule.
+    assert summary["planned_steps"] == 1000 and summary["steps"] <= summary["total_steps"] < 1000
+    lrs = [m["lr"] for m in metrics if m["type"] == "train"]
+    assert lrs[-1] < 0.05 * max(lrs)
+    assert any("schedule was fitted" in note for note in summary["notes"])
+
+
+def test_horizon_shortens_the_cosine_and_never_lengthens_it():
+    from domainlm.train.schedule import Horizon
+
+    horizon = Horizon(100, 0.1)
+    assert horizon.warmup == 10 and horizon(50) > 0.5
+    horizon.shorten(30, steps_done=3)
+    assert (horizon.total, horizon.warmup) == (30, 3)
+    values = [horizon(s) for s in range(3, 31)]
+    assert values[0] == pytest.approx(1.0) and values[-1] == pytest.approx(0.0, abs=1e-9)
+    assert all(b <= a + 1e-12 for a, b in zip(values, values[1:]))
+    horizon.shorten(80, steps_done=5)  # a longer horizon is ignored
+    assert horizon.total == 30
+    horizon.shorten(2, steps_done=5)  # never ends before the next step
+    assert horizon.total == 6
+
+
+def test_steps_that_fit_count_periodic_evals_and_saves():
+    budget = TimeBudget(100.0, has_val=True)
+    budget.record_eval(2.0)
+    budget.record_save(1.0)
+    for seconds in (9.0, 2.0, 2.0):  # warm-up, then two steps of 2 s
+        budget.record_step(seconds)
+    # 100 - 13 elapsed - (2 final eval + 2 saves) = 83 s left; a step costs 2.1 + 2/10 + 1/10 = 2.4 s -> 34 more
+    assert budget.steps_that_fit(13.0, 3, eval_every=10, save_every=10) == 3 + 34
 
 
 def test_cheap_dropout_drops_p_keeps_the_mean_and_masks_the_gradient(tiny_model_dir):

@@ -256,7 +256,8 @@ class TrainConfig(Section):
     """Machine cost per hour, for the run card's cost estimate."""
     time_budget_s: float | None = None
     """Stop cleanly before this many seconds: a step that would overrun (with the final eval and saves,
-    as measured during the run) is not started. The demo uses it to fit a CPU budget."""
+    as measured during the run) is not started, and the LR schedule is shortened to the steps that fit, so
+    it still decays to zero. The demo uses it to fit a CPU budget."""
     cpu_threads: int | None = None
     """CPU threads for training (default: torch's choice); 1 can be faster on a CPU shared with other jobs."""
     dpo: DpoConfig = Field(default_factory=DpoConfig)

@@ -48,6 +48,16 @@ class TimeBudget:
         """A final evaluation when one is due, the best adapter and the last checkpoint."""
         return (self.eval_s if needs_eval and self.has_val else 0.0) + 2 * self.save_s
 
+    def steps_that_fit(self, elapsed_s: float, steps_done: int, eval_every: int, save_every: int) -> int:
+        """Steps done plus the steps that still fit: each at the mean measured step time (the first excluded)
+        with a 5% margin, plus its share of the periodic evaluations and checkpoints; then the finish."""
+        if self.budget_s is None or not self.step_s:
+            raise ValueError("steps_that_fit needs a budget and a measured step after the first")
+        per_step = 1.05 * sum(self.step_s) / len(self.step_s)
+        per_step += (self.eval_s if self.has_val else 0.0) / max(eval_every, 1) + self.save_s / max(save_every, 1)
+        left = self.budget_s - elapsed_s - self.finish_estimate(needs_eval=True)
+        return steps_done + max(0, int(left // per_step))
+
     def fits_another_step(self, elapsed_s: float) -> bool:
         """Whether a step now, then the finish (always with an eval: the new step has none yet), ends in budget."""
         step = self.step_estimate()

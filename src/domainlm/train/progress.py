@@ -34,6 +34,9 @@ class TrainProgress:
             fields = {"loss": f"{loss:.4f}", "tps": f"{tokens_per_s:.0f}"}
         self.progress.update(self.task, completed=step, **fields)
 
+    def set_total(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
     def print(self, text: str) -> None:
         if self.enabled:
             self.progress.console.print(text)

@@ -36,9 +36,12 @@ from domainlm.train.errors import TrainError
 from domainlm.train.model import TokenLogProbs, estimate_memory, load_for_training, memory_warning, use_bf16
 from domainlm.train.objectives import DpoObjective, SftObjective, encode_pairs
 from domainlm.train.progress import TrainProgress, summary_table
-from domainlm.train.schedule import make_scheduler
+from domainlm.train.schedule import Horizon, make_scheduler
 
 FINISHED = ("finished", "early_stopped", "time_budget")
+# With `train.time_budget_s`, the schedule's horizon is fitted once this many steps after the first (warm-up)
+# have been timed.
+BUDGET_FIT_AFTER = 2
 RESUMABLE = ("running", "interrupted", "failed")
 
 
@@ -365,6 +368,12 @@ def train(
     if resume:
         state.update(load_checkpoint(run_dir, model, optimizer, scheduler))
         previous = rf.load_run(run_dir)
+        horizon = scheduler.lr_lambdas[0]  # the checkpoint restored its fields
+        if horizon.fitted and horizon.total < total_steps:  # a time budget's horizon: the run keeps it
+            summary["planned_steps"], total_steps = total_steps, horizon.total
+            summary["total_steps"] = total_steps
+        else:  # the length the resumed config asks for (epochs or max_steps may have changed)
+            vars(horizon).update(vars(Horizon(total_steps, cfg.warmup_ratio)))
         summary["started_at"] = previous.get("started_at", summary["started_at"])
         if main:
             kept = [m for m in rf.read_metrics(run_dir / "metrics.jsonl") if m["step"] <= state["step"]]
@@ -481,6 +490,22 @@ def train(
             row.update({k: v / max(units, 1) for k, v in stats.items()})
             log(row)
             progress.update(step, mean_loss, n_tokens / dt)
+            if budget.active and not state.get("horizon_fitted") and len(budget.step_s) >= BUDGET_FIT_AFTER:
+                state["horizon_fitted"] = True
+                fitted = budget.steps_that_fit(elapsed(), step, cfg.eval_every, cfg.save_every)
+                if world > 1:  # every rank takes the same horizon: the smallest
+                    fitted = -int(accelerator.reduce(torch.tensor(-fitted, dtype=torch.int64, device=device), "max"))
+                if fitted < total_steps:
+                    horizon = scheduler.lr_lambdas[0]
+                    horizon.shorten(fitted, step)
+                    progress.print(f"time budget: about {fitted} of {total_steps} steps fit; the learning rate now "
+                                   f"decays to zero by step {horizon.total}")
+                    notes.append(f"time budget {cfg.time_budget_s:g} s: the schedule was fitted to {horizon.total} "
+                                 f"of {total_steps} steps")
+                    total_steps = horizon.total
+                    summary["planned_steps"] = summary["total_steps"]
+                    summary["total_steps"] = total_steps
+                    progress.set_total(total_steps)
 
             if val_objective is not None and (step % cfg.eval_every == 0 or step == total_steps):
                 val = run_eval(step)
@@ -506,8 +531,8 @@ def train(
                 break
 
     # ---- finish ------------------------------------------------------------------------------------------
-    if status == "running":
-        status = "finished"
+    if status == "running":  # a run the budget shortened ended at its fitted horizon: still the budget's stop
+        status = "time_budget" if "planned_steps" in summary else "finished"
     step = state["step"]
     if status != "interrupted" and val_objective is not None and state["last_eval_step"] != step:
         val = run_eval(step)
