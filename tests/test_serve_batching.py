@@ -100,3 +100,44 @@ def test_the_batcher_waits_for_requests_on_their_way_and_no_longer(tmp_path, tin
         assert waited < 2.5, f"the batch waited {waited:.2f} s for a request that never came (gather time 5 s)"
     finally:
         batcher.close()
+
+
+def test_mixed_lora_matches_peft_adapter_names_and_declines_dora(tmp_path, tiny_tokenizer):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from domainlm.serve import mixed_lora
+
+    engine = _engine(tmp_path, tiny_tokenizer)
+    model = engine.model
+    texts = ["How much is the Lagavulin?", "Hi", "Do you ship to Canada?", "Gin please", "Hello there"]
+    inputs = tiny_tokenizer(texts, return_tensors="pt", padding=True, padding_side="left")
+    names = [ADAPTERS[0], "__base__", ADAPTERS[1], ADAPTERS[0], ADAPTERS[1]]  # mixed, not grouped
+    with torch.inference_mode():
+        reference = model(**inputs, adapter_names=names).logits
+        with model.disable_adapter():
+            base = model(**inputs).logits
+        assert mixed_lora.supported(model, names)
+        with mixed_lora.mixed_adapters(model, names):
+            mixed = model(**inputs).logits
+        plain = model(**inputs).logits  # outside the context: PEFT's own path again
+    assert (reference - base).abs().max() > 1e-3  # the adapters really change the output
+    torch.testing.assert_close(mixed, reference, rtol=1e-5, atol=1e-5)
+    assert not torch.equal(plain, mixed)
+
+    # The batcher takes the one-pass path for these adapters (and still answers as one-at-a-time does:
+    # test_batched_greedy_answers_match_one_at_a_time).
+    batcher = BatchingEngine(engine, max_batch=8, max_wait_ms=50)
+    try:
+        jobs = [([{"role": "user", "content": t}], a) for t, a in zip(texts, [None, *ADAPTERS, *ADAPTERS])]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            list(pool.map(lambda job: batcher.generate(job[0], GenerationParams(max_new_tokens=4), adapter=job[1]), jobs))
+        assert batcher.mixed_batches == batcher.batches_run >= 1
+    finally:
+        batcher.close()
+
+    from transformers import AutoModelForCausalLM
+
+    fresh = AutoModelForCausalLM.from_pretrained(tmp_path / "shop" / "tiny-model")
+    dora = get_peft_model(fresh, LoraConfig(r=4, target_modules=["q_proj"], use_dora=True), adapter_name="dora")
+    assert not mixed_lora.supported(dora, ["dora", "__base__"])

@@ -2,8 +2,9 @@
 
 Each serving thread calls `generate` as it would on the plain engine and blocks; a scheduler thread
 collects the calls that arrive within `max_wait_ms` (up to `max_batch`), left-pads their prompts and
-runs one `model.generate`. Rows with different LoRA adapters go in the same batch through PEFT's
-`adapter_names` (mixed-adapter inference); `__base__` is the base model. Sampling requests with a seed
+runs one `model.generate`. Rows with different LoRA adapters go in the same batch: plain LoRA adapters
+through `mixed_lora` (all adapters of a projection in two matmuls), others through PEFT's `adapter_names`
+(mixed-adapter inference); `__base__` is the base model. Sampling requests with a seed
 run alone, so a seed still reproduces an answer.
 
 The server also tells the batcher which requests are on their way (`on_the_way`: started, still in the
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from domainlm.generate import CancelCriteria, Generation, GenerationCancelled, GenerationParams, current_cancel
 from domainlm.prompt import Message, chat_text
+from domainlm.serve import mixed_lora
 
 BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter" in `adapter_names`
 _END = object()  # closes a streaming request's sink
@@ -125,6 +127,7 @@ class BatchingEngine:
         self.gather_s = max(gather_ms, max_wait_ms) / 1000
         self.arrivals = Arrivals()
         self.batches_run = 0
+        self.mixed_batches = 0  # batches whose adapters ran through mixed_lora's one-pass path
         self.rows_run = 0
         self.tokens_generated = 0  # decode steps actually run, summed over rows (cancelled rows stop counting)
         self.rows_cancelled = 0
@@ -264,9 +267,14 @@ class BatchingEngine:
         try:
             with lock, torch.inference_mode():
                 names = self._adapter_names(batch)
-                if names is not None:
-                    kwargs["adapter_names"] = names
-                output = engine.model.generate(**inputs, **kwargs)
+                mixed = contextlib.nullcontext()
+                if names is not None and mixed_lora.supported(engine.model, names):
+                    mixed = mixed_lora.mixed_adapters(engine.model, names)  # every adapter in one pass
+                    self.mixed_batches += 1
+                elif names is not None:
+                    kwargs["adapter_names"] = names  # PEFT's gather-and-scatter path (DoRA, embeddings...)
+                with mixed:
+                    output = engine.model.generate(**inputs, **kwargs)
         finally:
             self.rows_active = 0
         self.batches_run += 1
