@@ -70,10 +70,10 @@ def evaluated_project(small_project, tiny_tokenizer):
     return small_project, catalog, lambda: (build_tiny_model(tiny_tokenizer), tiny_tokenizer)
 
 
-def _evaluate(root, catalog, model, **kwargs):
+def _evaluate(root, catalog, model, settings=(), **kwargs):
     from domainlm.eval.recipe import evaluate
 
-    project = load_project(root, SETTINGS)
+    project = load_project(root, [*SETTINGS, *settings])
     kwargs.setdefault("levels", ("system", "model"))
     return evaluate(project, transformers_model=model(), retriever=StubRetriever(catalog), **kwargs)
 
@@ -100,9 +100,34 @@ def test_eval_writes_metrics_report_and_results(evaluated_project):
     assert {g.metric for g in result.failed_gates} >= {"refusal_rate"}
 
 
-def test_resume_skips_finished_questions(evaluated_project, monkeypatch):
+def test_concurrent_questions_share_batches_and_answer_as_one_at_a_time(evaluated_project, monkeypatch):
+    from domainlm.serve.batching import BatchingEngine
+
     root, catalog, model = evaluated_project
-    _evaluate(root, catalog, model, levels=("model",), forgetting=False, loss=False, attacks=False, splits=("test",))
+    batches = []
+    original = BatchingEngine._run
+    monkeypatch.setattr(BatchingEngine, "_run", lambda self, batch: batches.append(len(batch)) or original(self, batch))
+    results = root / "eval" / "20260101-0000-product-expert-sft" / "results.jsonl"
+    answers = {}
+    for concurrency in (1, 4):
+        _evaluate(root, catalog, model, settings=[f"eval.concurrency={concurrency}"], levels=("system", "model"),
+                  loss=False, fresh=True)
+        rows = [json.loads(line) for line in results.read_text().splitlines()]
+        answers[concurrency] = {r["key"]: r["answer"] for r in rows}
+        if concurrency == 1:
+            assert batches == []  # one at a time: the plain engine, no batcher
+    assert answers[4] == answers[1] and len(answers[1]) > 8
+    assert max(batches) > 1  # questions really shared batches
+
+
+ONE_AT_A_TIME = dict(settings=["eval.concurrency=1"], levels=("model",), forgetting=False, loss=False, attacks=False,
+                     splits=("test",))
+
+
+def test_resume_skips_finished_questions(evaluated_project, monkeypatch):
+    # One question at a time, so the engine's generate calls count the questions asked.
+    root, catalog, model = evaluated_project
+    _evaluate(root, catalog, model, **ONE_AT_A_TIME)
     results = root / "eval" / "20260101-0000-product-expert-sft" / "results.jsonl"
     lines = results.read_text().splitlines()
     # keep half, as if the first run was killed
@@ -112,10 +137,10 @@ def test_resume_skips_finished_questions(evaluated_project, monkeypatch):
     calls = []
     original = TransformersEngine.generate
     monkeypatch.setattr(TransformersEngine, "generate", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    _evaluate(root, catalog, model, levels=("model",), forgetting=False, loss=False, attacks=False, splits=("test",))
+    _evaluate(root, catalog, model, **ONE_AT_A_TIME)
     assert len(calls) == len(lines) - len(lines) // 2
     calls.clear()
-    _evaluate(root, catalog, model, levels=("model",), forgetting=False, loss=False, attacks=False, splits=("test",))
+    _evaluate(root, catalog, model, **ONE_AT_A_TIME)
     assert calls == []
 
 
@@ -128,8 +153,8 @@ def test_cli_exits_1_listing_failed_gates(evaluated_project, monkeypatch):
     root, catalog, model = evaluated_project
     real = recipe.open_pipelines
     monkeypatch.setattr(recipe, "open_pipelines",
-                        lambda project, adapters, engine, retriever=None, transformers_model=None:
-                        real(project, adapters, engine, StubRetriever(catalog), model()))
+                        lambda project, adapters, engine, retriever=None, transformers_model=None, concurrency=1:
+                        real(project, adapters, engine, StubRetriever(catalog), model(), concurrency))
     args = ["eval", "-c", str(root), "--level", "model", "--no-loss", "--no-forgetting", "--no-attacks"]
     for s in SETTINGS + ["eval.gates={refusal_rate: '>= 0.95', n_missing: '> 1'}"]:
         args += ["--set", s]

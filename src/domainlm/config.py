@@ -363,6 +363,9 @@ class EvalConfig(Section):
     """Legitimate questions sent to the judge (plus a quarter as many safety ones)."""
     max_new_tokens: int = 128
     """Cap on generated tokens per evaluated answer."""
+    concurrency: int = Field(default=8, ge=1)
+    """Questions asked at once. The transformers engine runs them as one batch (as `domainlm serve` batches
+    concurrent requests); the llama.cpp engine answers one at a time, so there it is 1."""
 
     @field_validator("gates")
     @classmethod

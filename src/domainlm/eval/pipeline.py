@@ -51,9 +51,14 @@ class Pipelines:
     what it would fix but changes nothing, so the text is the model's own) and no answer cache.
     """
 
-    def __init__(self, system: Assistant, notes: list[str] | None = None):
+    def __init__(self, system: Assistant, notes: list[str] | None = None, concurrency: int = 1):
         from domainlm.cache import AnswerCache
+        from domainlm.serve.batching import batchable, for_serving
 
+        # Questions asked at once: a transformers engine batches them; llama.cpp answers one at a time.
+        self.concurrency = concurrency if concurrency > 1 and batchable(system.engine) else 1
+        if self.concurrency > 1:
+            system.engine = for_serving(system.engine, self.concurrency, batch_wait_ms=20.0)
         self.system = system
         self.notes = notes or []
         state = system._state
@@ -81,7 +86,7 @@ class Pipelines:
 
 
 def open_pipelines(project: ProjectConfig, adapters: dict[str, Path], engine: str = "auto",
-                   retriever=None, transformers_model=None) -> Pipelines:
+                   retriever=None, transformers_model=None, concurrency: int = 1) -> Pipelines:
     """The pipelines for a project with `adapters` ({"tuned": folder, "baseline": folder}) loaded.
 
     `Assistant.from_project` loads the guard, retrieval, verifier and the configured engine, exactly as
@@ -92,7 +97,7 @@ def open_pipelines(project: ProjectConfig, adapters: dict[str, Path], engine: st
         system = Assistant.from_project(project, engine=engine, adapters={k: str(v) for k, v in adapters.items()})
         if retriever is not None:
             system._state = replace(system._state, retriever=retriever)
-        return Pipelines(system)
+        return Pipelines(system, concurrency=concurrency)
     from domainlm.generate import TransformersEngine
 
     model, tokenizer = transformers_model
@@ -100,7 +105,7 @@ def open_pipelines(project: ProjectConfig, adapters: dict[str, Path], engine: st
         retriever = _retriever(project)
     eng = TransformersEngine(model, tokenizer, adapters=adapters)
     system = Assistant(project, eng, retriever, catalog=getattr(retriever, "catalog", None), default_adapter="tuned")
-    return Pipelines(system, ["guard off: the evaluation was given its own model"])
+    return Pipelines(system, ["guard off: the evaluation was given its own model"], concurrency)
 
 
 def _retriever(project: ProjectConfig):

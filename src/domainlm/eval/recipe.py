@@ -136,7 +136,8 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     judge_client = _open_judge(project) if judge and cfg.judge is not None else None
 
     # 3. ask every level, tuned and baseline, skipping what an earlier run already answered
-    pipes = open_pipelines(project, adapters, engine, retriever=retriever, transformers_model=transformers_model)
+    pipes = open_pipelines(project, adapters, engine, retriever=retriever, transformers_model=transformers_model,
+                           concurrency=cfg.concurrency)
     results = ResultsFile(out_dir / "results.jsonl", catalog.version)
     scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
                     tuple(public_phrases(project.brand)))
@@ -172,13 +173,36 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     return EvalResult(out_dir, summary, gates)
 
 
+def _each(work: Callable, todo: list, concurrency: int) -> None:
+    """work(x) for every x, `concurrency` at a time: concurrent generations share the batching engine's
+    batches, as concurrent requests to `domainlm serve` do. The first error stops the rest and is raised."""
+    if concurrency <= 1 or len(todo) <= 1:
+        for x in todo:
+            work(x)
+        return
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="domainlm-eval") as pool:
+        futures = [pool.submit(work, x) for x in todo]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            for f in futures:
+                f.cancel()
+            raise failed[0].exception()
+
+
 def _ask(pipes: Pipelines, level: str, variant: str, adapter_name: str, items: list[EvalItem],
          results: ResultsFile, scorer, params: GenerationParams, progress: Progress) -> None:
+    from domainlm.serve.batching import on_the_way
+
     todo = [item for item in items if key(level, variant, item.id) not in results]
     advance = progress(f"{level} / {variant}", len(todo))
-    for item in todo:
+
+    def work(item: EvalItem) -> None:
         t0 = time.perf_counter()
-        reply = pipes.answer(level, item.user, item.history, params, adapter_name)
+        with on_the_way(pipes.engine):  # the batcher waits for questions still in the guard or retrieval
+            reply = pipes.answer(level, item.user, item.history, params, adapter_name)
         results.add({
             "key": key(level, variant, item.id), "level": level, "variant": variant, "item": item.id,
             "split": item.split, "kind": item.kind, "user": item.user, "history": item.history,
@@ -186,6 +210,8 @@ def _ask(pipes: Pipelines, level: str, variant: str, adapter_name: str, items: l
             "score": scorer.score_answer(item, reply.text, reply.shown), "seconds": round(time.perf_counter() - t0, 3),
         })
         advance(1)
+
+    _each(work, todo, pipes.concurrency)
 
 
 def _forgetting(pipes: Pipelines, variants: dict, results: ResultsFile, params: GenerationParams,
@@ -198,12 +224,15 @@ def _forgetting(pipes: Pipelines, variants: dict, results: ResultsFile, params: 
     for variant, adapter_name in variants.items():
         todo = [r for r in rows if key("forgetting", variant, r["id"]) not in results]
         advance = progress(f"forgetting / {variant}", len(todo))
-        for row in todo:
+
+        def work(row: dict, variant: str = variant, adapter_name: str = adapter_name) -> None:
             text = pipes.plain([{"role": "user", "content": row["prompt"]}], params, adapter_name)
             results.add({"key": key("forgetting", variant, row["id"]), "level": "forgetting", "variant": variant,
                          "item": row["id"], "kind": f"forgetting/{row['type']}", "user": row["prompt"],
                          "answer": text, "score": {"passed": check(text, row["check"])}})
             advance(1)
+
+        _each(work, todo, pipes.concurrency)
 
 
 def _loss(project: ProjectConfig, pipes: Pipelines, out_dir: Path, adapters: dict, variants: dict,

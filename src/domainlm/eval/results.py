@@ -7,6 +7,7 @@ catalog version), so an interrupted evaluation keeps its finished work and resum
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 
@@ -15,6 +16,7 @@ class ResultsFile:
         self.path = path
         self.catalog_version = catalog_version
         self.rows: dict[str, dict] = {}
+        self._lock = threading.Lock()  # eval asks several questions at once (eval.concurrency)
         if path.exists():
             with path.open("rb+") as raw:  # a kill mid-write leaves a partial last line: end it, so appends start clean
                 raw.seek(0, 2)
@@ -36,11 +38,13 @@ class ResultsFile:
 
     def add(self, row: dict) -> None:
         row["catalog_version"] = self.catalog_version
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-        self.rows[row["key"]] = row
+        line = json.dumps(row, ensure_ascii=False) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+            self.rows[row["key"]] = row
 
     def select(self, level: str, variant: str) -> list[dict]:
         return [r for r in self.rows.values() if r["level"] == level and r["variant"] == variant]
