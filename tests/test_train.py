@@ -9,7 +9,6 @@ import time
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from domainlm.config import TrainConfig, load_project
 from domainlm.train import DatasetError, TrainError, train, train_all
@@ -59,37 +58,6 @@ def test_packed_sample_logits_equal_its_logits_alone(tiny_tokenizer, tiny_model)
     # The padding tail is its own segment with no labels.
     assert (packed.segment_ids[0, len(a) + len(b):] == -1).all()
     assert (packed.labels[0, len(a) + len(b):] == IGNORE).all()
-
-
-def test_packed_attention_equals_the_block_diagonal_mask_with_its_gradients(tiny_tokenizer, tiny_model_dir):
-    # Rows of several samples (and padding), and a batch of one-sample rows (the single-call path): logits and
-    # gradients of the per-sample causal attention equal transformers' SDPA with a block-diagonal mask.
-    from transformers import AutoModelForCausalLM
-
-    from domainlm.train.attention import NAME, register, segment_bounds
-
-    encoder = ChatEncoder(tiny_tokenizer)
-    rng = random.Random(3)
-    a, b, c, d = (encoder.encode(chat_sample(rng)["messages"]) for _ in range(4))
-    register()
-    models = {impl: AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=impl)
-              for impl in ("sdpa", NAME)}
-    for rows in ([[a, b, c], [d]], [[a], [b]]):
-        batch = collate(rows, tiny_tokenizer.pad_token_id, multiple_of=64)
-        results = {}
-        for impl, model in models.items():
-            model.zero_grad()
-            logits = model(input_ids=batch.input_ids, position_ids=batch.position_ids, use_cache=False).logits
-            keep = batch.labels[:, 1:] != IGNORE
-            loss = F.cross_entropy(logits[:, :-1][keep], batch.labels[:, 1:][keep])
-            loss.backward()
-            grad = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
-            results[impl] = (logits[batch.labels != IGNORE].detach(), grad)
-        torch.testing.assert_close(results[NAME][0], results["sdpa"][0], atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(results[NAME][1], results["sdpa"][1], atol=1e-6, rtol=1e-4)
-    assert segment_bounds(torch.tensor([[0, 1, 2, 0, 1, 2, 3], [0, 1, 2, 3, 4, 5, 6]])) == [[(0, 3), (3, 7)], [(0, 7)]]
-    model = load_for_training(tiny_model_dir, TrainConfig(), torch.device("cpu"), bf16=False)
-    assert model.config._attn_implementation == NAME
 
 
 def test_selected_head_loss_equals_full_logits_loss(tiny_tokenizer, tiny_model_dir):

@@ -18,7 +18,6 @@ from torch import nn
 
 from domainlm.config import TrainConfig
 from domainlm.models.base import cpu_supports_bf16
-from domainlm.train.attention import register as register_packed_attention
 from domainlm.train.data import IGNORE, Batch
 from domainlm.train.errors import TrainError
 
@@ -63,10 +62,7 @@ def load_for_training(base_dir: Path, cfg: TrainConfig, device: torch.device, bf
     # Frozen base weights are stored in bf16 when autocast runs in bf16 anyway: half the memory and no
     # per-step casts. LoRA weights stay fp32 (peft's autocast_adapter_dtype) so the optimiser state is exact.
     dtype = torch.bfloat16 if bf16 else torch.float32
-    # On CPU, packed rows attend one sample at a time with the causal kernel (train/attention.py); CUDA keeps
-    # SDPA with transformers' block-diagonal mask.
-    attention = register_packed_attention() if device.type == "cpu" else "sdpa"
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype, attn_implementation=attention, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype, attn_implementation="sdpa", **kwargs)
     if cfg.qlora:
         from peft import prepare_model_for_kbit_training
 
