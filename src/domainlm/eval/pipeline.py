@@ -73,6 +73,13 @@ class Pipelines:
     def engine(self):
         return self.system.engine
 
+    def close(self) -> None:
+        """Stop the batcher's scheduler thread, when questions were batched (the engine stays usable)."""
+        from domainlm.serve.batching import BatchingEngine
+
+        if isinstance(self.system.engine, BatchingEngine):
+            self.system.engine.close()
+
     def answer(self, level: str, user: str, history, params: GenerationParams, adapter: str) -> Reply:
         assistant = getattr(self, level)
         answer = assistant.answer(user, history=history, params=params, adapter=adapter)

@@ -143,11 +143,14 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
                     tuple(public_phrases(project.brand)))
     params = GenerationParams(max_new_tokens=cfg.max_new_tokens)
     variants = {"tuned": "tuned", "base": "baseline" if base_ref else BASE}
-    for level in levels:
-        for variant, adapter_name in variants.items():
-            _ask(pipes, level, variant, adapter_name, items, results, scorer, params, progress)
-    if forgetting:
-        _forgetting(pipes, variants, results, params, progress, limit)
+    try:
+        for level in levels:
+            for variant, adapter_name in variants.items():
+                _ask(pipes, level, variant, adapter_name, items, results, scorer, params, progress)
+        if forgetting:
+            _forgetting(pipes, variants, results, params, progress, limit)
+    finally:
+        pipes.close()
 
     # 4. held-out loss, judge
     extra: dict = {}
