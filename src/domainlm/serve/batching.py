@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from domainlm.generate import CancelCriteria, Generation, GenerationCancelled, GenerationParams, current_cancel
 from domainlm.prompt import Message, chat_text
 from domainlm.serve import mixed_lora
-
-BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter" in `adapter_names`
+from domainlm.serve.mixed_lora import BASE_ADAPTER
 _END = object()  # closes a streaming request's sink
 
 

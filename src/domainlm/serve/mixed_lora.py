@@ -25,7 +25,7 @@ import contextvars
 import types
 from dataclasses import dataclass, field
 
-BASE_ADAPTER = "__base__"
+BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter" in `adapter_names`
 
 
 @dataclass
@@ -59,21 +59,21 @@ def supported(model, names: list[str]) -> bool:
     return True
 
 
-def _concatenated(layer):
-    """(layout, A_cat, B_cat) of a layer's adapters, rebuilt when an adapter is added or its weights change."""
+def _refresh_concatenated(layer) -> None:
+    """Set `layer._domainlm_cat` = (key, layout, A_cat, B_cat), rebuilt only when an adapter was added or
+    removed or its weights changed since the last batch."""
     names = tuple(layer.lora_A)
     key = tuple((n, id(layer.lora_A[n].weight), layer.lora_A[n].weight._version, id(layer.lora_B[n].weight),
                  layer.lora_B[n].weight._version, float(layer.scaling[n])) for n in names)
     cached = getattr(layer, "_domainlm_cat", None)
     if cached is not None and cached[0] == key:
-        return cached[1:]
+        return
     import torch
 
     a_cat = torch.cat([layer.lora_A[n].weight for n in names], dim=0)
     b_cat = torch.cat([layer.lora_B[n].weight * layer.scaling[n] for n in names], dim=1)
     layout = tuple((n, layer.lora_A[n].weight.shape[0]) for n in names)
     layer._domainlm_cat = (key, layout, a_cat, b_cat)
-    return layout, a_cat, b_cat
 
 
 def _mask(mix: Mix, layout, like):
@@ -102,7 +102,7 @@ def _mixed_forward(self, x, *args, **kwargs):
         return result
     if x.dim() != 3 or x.shape[0] != len(mix.names):
         raise RuntimeError(f"mixed adapters: a projection saw input {tuple(x.shape)} in a batch of {len(mix.names)} rows")
-    layout, a_cat, b_cat = _concatenated(self)
+    _, layout, a_cat, b_cat = self._domainlm_cat  # refreshed once a batch by `mixed_adapters`, not every step
     from torch.nn.functional import linear
 
     rows, tokens = x.shape[0], x.shape[1]
@@ -119,14 +119,18 @@ def _mixed_forward(self, x, *args, **kwargs):
 
 
 def install(model) -> None:
-    """Route every LoRA Linear's forward through the mixed path when one is active (idempotent; layers a later
-    `load_adapter` adds are patched on the next call)."""
+    """Route every LoRA Linear's forward through the mixed path when one is active, and bring its concatenated
+    matrices up to date (idempotent; layers a later `load_adapter` adds are patched on the next call)."""
     from peft.tuners.lora.layer import Linear
 
     for layer in _lora_layers(model):
-        if isinstance(layer, Linear) and not hasattr(layer, "_domainlm_plain_forward"):
+        if not isinstance(layer, Linear):
+            continue
+        if not hasattr(layer, "_domainlm_plain_forward"):
             layer._domainlm_plain_forward = layer.forward
             layer.forward = types.MethodType(_mixed_forward, layer)
+        if layer.lora_A:
+            _refresh_concatenated(layer)
 
 
 @contextlib.contextmanager

@@ -532,7 +532,7 @@ def train(
 
     # ---- finish ------------------------------------------------------------------------------------------
     if status == "running":  # a run the budget shortened ended at its fitted horizon: still the budget's stop
-        status = "time_budget" if "planned_steps" in summary else "finished"
+        status = "time_budget" if scheduler.lr_lambdas[0].fitted else "finished"
     step = state["step"]
     if status != "interrupted" and val_objective is not None and state["last_eval_step"] != step:
         val = run_eval(step)
