@@ -170,13 +170,17 @@ def price_check(text: str, info: dict) -> dict:
             "text": text}
 
 
-def batch_counters(url: str) -> tuple[float, float]:
-    """(batches run, rows run) from the server's /metrics; zeros for a server that does not batch."""
+ENGINE_COUNTERS = ("batches", "batch_rows", "prefill_seconds", "decode_seconds", "prefix_tokens_saved")
+
+
+def batch_counters(url: str) -> dict[str, float]:
+    """The batching engine's counters (batches, rows, prefill and decode seconds, prefix tokens saved) from
+    the server's /metrics; zeros for a server that does not batch."""
     import httpx
 
     text = httpx.get(url + "/metrics", timeout=10).text
-    found = dict(re.findall(r"^(domainlm_engine_batch(?:es|_rows)) (\S+)$", text, re.M))
-    return float(found.get("domainlm_engine_batches", 0)), float(found.get("domainlm_engine_batch_rows", 0))
+    found = dict(re.findall(r"^domainlm_engine_(\w+) (\S+)$", text, re.M))
+    return {name: float(found.get(name, 0)) for name in ENGINE_COUNTERS}
 
 
 async def load(url: str, models: list[str], questions: list[str], clients: int, max_tokens: int) -> dict:
@@ -280,8 +284,10 @@ def main() -> None:
                     before = batch_counters(server.url)
                     result = asyncio.run(load(server.url, models, questions[:n], clients, args.max_tokens))
                     after = batch_counters(server.url)
-                    batches = after[0] - before[0]
-                    result["rows_per_batch"] = (after[1] - before[1]) / batches if batches else None
+                    spent = {name: after[name] - before[name] for name in ENGINE_COUNTERS}
+                    batches = spent["batches"]
+                    result["rows_per_batch"] = spent["batch_rows"] / batches if batches else None
+                    result["engine"] = spent
                     rows.append((label, result))
                     print(f"  {label:28} {clients:3} clients: {result['req_s']:.2f} req/s", flush=True)
         print()
@@ -302,6 +308,13 @@ def main() -> None:
         print("empty: answers with no text; $ ok: answers whose stated prices all equal a retrieved product's "
               "catalog price / answers that state a price; rows/batch: mean rows of the batches the batching "
               "engine ran (- where the engine does not batch)")
+        for label, r in rows:
+            spent = r["engine"]
+            if spent["batches"]:
+                print(f"{label}, {r['clients']} clients: per batch {spent['prefill_seconds'] / spent['batches']:.2f} s "
+                      f"to the first token and {spent['decode_seconds'] / spent['batches']:.2f} s decoding; "
+                      f"{spent['prefix_tokens_saved'] / spent['batch_rows']:.0f} prompt tokens a row came from the "
+                      f"stored shared prefix")
         for label, r in dict(rows).items():
             print(f"sample answer, {label}: {r['sample'][:200]!r}")
         print(f"load avg at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every server)")

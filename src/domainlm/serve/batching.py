@@ -1,10 +1,12 @@
 """Micro-batching for the transformers engine: concurrent `generate` calls share one padded batch.
 
 Each serving thread calls `generate` as it would on the plain engine and blocks; a scheduler thread
-collects the calls that arrive within `max_wait_ms` (up to `max_batch`), left-pads their prompts and
-runs one `model.generate`. Rows with different LoRA adapters go in the same batch: plain LoRA adapters
-through `mixed_lora` (all adapters of a projection in two matmuls), others through PEFT's `adapter_names`
-(mixed-adapter inference); `__base__` is the base model. Sampling requests with a seed
+collects the calls that arrive within `max_wait_ms` (up to `max_batch`), pads their prompts (after the
+shared prefix whose states are stored, see `prefix_cache`; else on the left) and runs one `model.generate`
+from a preallocated cache. Rows with different LoRA adapters go in the same batch: plain LoRA adapters
+through `mixed_lora` (all adapters of a projection in two matmuls); adapters it declines (DoRA, LoRA on
+embeddings, `lora_bias`) batch with rows of the same adapter only, since PEFT's own mixed-batch path
+(`adapter_names`) refuses DoRA; `__base__` is the base model. Sampling requests with a seed
 run alone, so a seed still reproduces an answer.
 
 The server also tells the batcher which requests are on their way (`on_the_way`: started, still in the
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 
 from domainlm.generate import CancelCriteria, Generation, GenerationCancelled, GenerationParams, current_cancel
 from domainlm.prompt import Message, chat_text
-from domainlm.serve import mixed_lora
+from domainlm.serve import mixed_lora, prefix_cache
 from domainlm.serve.mixed_lora import BASE_ADAPTER
 _END = object()  # closes a streaming request's sink
 
@@ -119,7 +121,8 @@ class BatchingEngine:
     >>> engine.generate(messages, GenerationParams(max_new_tokens=64), adapter="product-expert")
     """
 
-    def __init__(self, engine, max_batch: int = 8, max_wait_ms: float = 10.0, gather_ms: float = 300.0):
+    def __init__(self, engine, max_batch: int = 8, max_wait_ms: float = 10.0, gather_ms: float = 300.0,
+                 prefix_cache_size: int = 8):
         self.inner = engine
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000
@@ -131,6 +134,10 @@ class BatchingEngine:
         self.tokens_generated = 0  # decode steps actually run, summed over rows (cancelled rows stop counting)
         self.rows_cancelled = 0
         self.rows_active = 0  # rows of the batch now generating
+        self.prefill_s = 0.0  # summed over batches: layout, prefix states and prefill, up to the first token
+        self.decode_s = 0.0  # summed over batches: from the first token to the batch's end
+        self.prefixes = prefix_cache.PrefixCache(max_prefixes=prefix_cache_size)
+        self._prefix_support: tuple | None = None  # (model, whether its cache takes stacked prefix states)
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="domainlm-batcher", daemon=True)
         self._thread.start()
@@ -197,7 +204,7 @@ class BatchingEngine:
             if not waiting:
                 continue
             key = waiting[0].group()
-            batch = [r for r in waiting if r.group() == key][: self.max_batch]
+            batch = self._one_pass([r for r in waiting if r.group() == key][: self.max_batch])
             waiting = [r for r in waiting if r not in batch]
             try:
                 results = self._run(batch)
@@ -220,9 +227,20 @@ class BatchingEngine:
             if request.sink is not None:
                 request.sink.put(_END)
 
+    def _one_pass(self, batch: list[_Request]) -> list[_Request]:
+        """The rows that can run in one forward: any mix of adapters when mixed_lora takes them all, else the
+        rows of the first row's adapter (PEFT's own mixed-batch path refuses DoRA, so it is not used)."""
+        model = self.inner.model
+        if not hasattr(model, "peft_config"):
+            return batch
+        names = [_name(r.adapter) for r in batch]
+        if len(set(names)) == 1 or mixed_lora.supported(model, names):
+            return batch
+        return [r for r, name in zip(batch, names) if name == names[0]]
+
     def _adapter_names(self, batch: list[_Request]) -> list[str] | None:
         model = self.inner.model
-        names = [BASE_ADAPTER if r.adapter in (None, "base") else r.adapter for r in batch]
+        names = [_name(r.adapter) for r in batch]
         if not hasattr(model, "peft_config"):
             if any(n != BASE_ADAPTER for n in names):
                 raise ValueError(f"adapter {batch[0].adapter!r} requested but the model has no adapters loaded")
@@ -232,16 +250,66 @@ class BatchingEngine:
             raise ValueError(f"adapter(s) {', '.join(missing)} not loaded; loaded: {', '.join(model.peft_config)}")
         return names
 
+    def load_adapter(self, name: str, path) -> None:
+        """Load or replace an adapter on the wrapped engine; prefix states computed with the old one go."""
+        self.inner.load_adapter(name, path)
+        self.prefixes.clear()
+
+    def _inputs(self, rows: list[list[int]], names: list[str] | None, kwargs: dict) -> dict:
+        """The batch's input tensors: the rows' shared prefix comes from the prefix cache when there is one
+        (put into `kwargs` as the cache `generate` starts from), padding sits between it and each row's rest."""
+        model = self.inner.model
+        ours = self._prefix_ok(model)
+        prefix, used = self.prefixes.choose(rows) if ours else ((), 0)
+        ids, mask = prefix_cache.batch_inputs(rows, used, kwargs["pad_token_id"])
+        if ours:
+            per_row = []
+            if used:
+                adapters = names or [BASE_ADAPTER] * len(rows)
+                per_row = [self.prefixes.states(prefix, used, name,
+                                                lambda name=name: self._prefix_states(prefix, name))
+                           for name in adapters]
+            length = ids.shape[1] + kwargs["max_new_tokens"]
+            kwargs[prefix_cache.cache_kwarg(model)] = prefix_cache.batch_cache(model, length, per_row)
+        return {"input_ids": ids.to(model.device), "attention_mask": mask.to(model.device)}
+
+    def _prefix_ok(self, model) -> bool:
+        if self._prefix_support is None or self._prefix_support[0] is not model:
+            self._prefix_support = (model, self.prefixes.max_prefixes > 0 and prefix_cache.supports_prefix(model))
+        return self._prefix_support[1]
+
+    def _scope(self, names: list[str] | None, count: bool = False):
+        """The context a forward over rows with adapters `names` runs in: mixed_lora's one-pass path, or for
+        the adapters it declines (one adapter a batch, see `_one_pass`) the engine's own adapter switch."""
+        model = self.inner.model
+        if names is None:
+            return contextlib.nullcontext()
+        if set(names) == {BASE_ADAPTER}:
+            return self.inner._adapter_scope(None)  # adapters disabled: no LoRA work at all
+        if mixed_lora.supported(model, names):
+            self.mixed_batches += count
+            return mixed_lora.mixed_adapters(model, names)  # every adapter in one pass
+        return self.inner._adapter_scope(None if names[0] == BASE_ADAPTER else names[0])
+
+    def _prefix_states(self, prefix: tuple[int, ...], name: str) -> prefix_cache.States:
+        """The prefix's key/value states under adapter `name` (`__base__`: none), one row."""
+        import torch
+
+        model = self.inner.model
+        ids = torch.tensor([prefix], dtype=torch.long, device=model.device)
+        with self._scope([name]):
+            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        return [(layer.keys, layer.values) for layer in prefix_cache.output_cache(out).layers]
+
     def _run(self, batch: list[_Request]) -> list[Generation | GenerationCancelled]:
         import torch
 
         engine, tokenizer = self.inner, self.inner.tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token  # left padding needs a pad token; masked out anyway
-        texts = [chat_text(tokenizer, r.messages, add_generation_prompt=True) for r in batch]
-        inputs = tokenizer(texts, return_tensors="pt", add_special_tokens=False, padding=True,
-                           padding_side="left").to(engine.model.device)
-        lengths = inputs["attention_mask"].sum(dim=1).tolist()
+        rows = [tokenizer(chat_text(tokenizer, r.messages, add_generation_prompt=True),
+                          add_special_tokens=False)["input_ids"] for r in batch]
+        lengths = [len(row) for row in rows]
         params = batch[0].params
         max_new = max(r.params.max_new_tokens for r in batch)
         sample = params.temperature > 0
@@ -260,22 +328,24 @@ class BatchingEngine:
             kwargs["streamer"] = _RowStreamer(tokenizer, batch, eos)
         from transformers import StoppingCriteriaList
 
-        cancelled = _RowsCancelled(batch, inputs["input_ids"].shape[1])
+        cancelled = _RowsCancelled(batch, 0)  # its width is set once the batch is laid out
         kwargs["stopping_criteria"] = StoppingCriteriaList([cancelled])
         self.rows_active = len(batch)
+        started = time.perf_counter()
         try:
             with lock, torch.inference_mode():
                 names = self._adapter_names(batch)
-                mixed = contextlib.nullcontext()
-                if names is not None and mixed_lora.supported(engine.model, names):
-                    mixed = mixed_lora.mixed_adapters(engine.model, names)  # every adapter in one pass
-                    self.mixed_batches += 1
-                elif names is not None:
-                    kwargs["adapter_names"] = names  # PEFT's gather-and-scatter path (DoRA, embeddings...)
-                with mixed:
+                contiguous_head_input(engine.model)
+                inputs = self._inputs(rows, names, kwargs)
+                cancelled.width = inputs["input_ids"].shape[1]
+                with self._scope(names, count=True):
                     output = engine.model.generate(**inputs, **kwargs)
         finally:
             self.rows_active = 0
+        ended = time.perf_counter()
+        first = cancelled.first_step_at or ended
+        self.prefill_s += first - started
+        self.decode_s += ended - first
         self.batches_run += 1
         self.rows_run += len(batch)
         width = inputs["input_ids"].shape[1]
@@ -302,6 +372,25 @@ class BatchingEngine:
         return results
 
 
+def contiguous_head_input(model) -> None:
+    """Make the output projection's input contiguous (idempotent).
+
+    In a batch's prefill, `generate` keeps only each row's last position: a strided [rows, 1, hidden] slice.
+    torch's linear cannot fold a strided 3-D input into one 2-D matmul, so it runs a batched matmul against
+    the weight copied once per row: 8 x 576 x 49,152 bf16 values for SmolLM2, 0.9 s of a 5 s prefill
+    (measured with torch.profiler; one row copies it once).
+    """
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is None or getattr(head, "_domainlm_contiguous", False):
+        return
+    head.register_forward_pre_hook(lambda module, args: (args[0].contiguous(), *args[1:]) if args else None)
+    head._domainlm_contiguous = True
+
+
+def _name(adapter: str | None) -> str:
+    return BASE_ADAPTER if adapter in (None, "base") else adapter
+
+
 class _RowsCancelled:
     """Stopping criterion of a batch: a row is done once its request is cancelled; the others go on.
 
@@ -313,10 +402,13 @@ class _RowsCancelled:
         self.batch = batch
         self.width = prompt_width
         self.at: list[int | None] = [None] * len(batch)  # tokens a row had generated when it was cancelled
+        self.first_step_at: float | None = None  # perf_counter when the first token was chosen (prefill done)
 
     def __call__(self, input_ids, scores, **kwargs):
         import torch
 
+        if self.first_step_at is None:
+            self.first_step_at = time.perf_counter()
         done = []
         for i, request in enumerate(self.batch):
             if self.at[i] is None and request.cancel.is_set():

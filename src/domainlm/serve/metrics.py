@@ -32,6 +32,12 @@ class Metrics:
         self.engine_batches = Gauge("domainlm_engine_batches", "Batches the batching engine has run", registry=r)
         self.engine_batch_rows = Gauge("domainlm_engine_batch_rows", "Rows of all the batches run (divided by "
                                        "domainlm_engine_batches: the mean batch size)", registry=r)
+        self.engine_prefill = Gauge("domainlm_engine_prefill_seconds", "Seconds the batching engine spent up to "
+                                    "each batch's first token (layout, prefix states, prefill), summed", registry=r)
+        self.engine_decode = Gauge("domainlm_engine_decode_seconds", "Seconds the batching engine spent from each "
+                                   "batch's first token to its end, summed", registry=r)
+        self.engine_prefix_saved = Gauge("domainlm_engine_prefix_tokens_saved", "Prompt tokens not prefilled "
+                                         "because their shared prefix's states were stored", registry=r)
 
     def watch_engine(self, engine) -> None:
         """Read the batching engine's counters at each scrape (engines without them leave the gauges at 0)."""
@@ -40,6 +46,9 @@ class Metrics:
             self.engine_rows.set_function(lambda: engine.rows_active)
             self.engine_batches.set_function(lambda: engine.batches_run)
             self.engine_batch_rows.set_function(lambda: engine.rows_run)
+            self.engine_prefill.set_function(lambda: engine.prefill_s)
+            self.engine_decode.set_function(lambda: engine.decode_s)
+            self.engine_prefix_saved.set_function(lambda: engine.prefixes.tokens_saved)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
