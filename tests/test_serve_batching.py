@@ -1,5 +1,5 @@
-"""Micro-batching: concurrent requests in one left-padded batch (mixed adapters) give the same greedy
-answers as the reference engine run one request at a time, and stream the same text."""
+"""Micro-batching: concurrent requests in one padded batch (mixed adapters, a stored shared prefix) give the
+same greedy answers as the reference engine run one request at a time, and stream the same text."""
 
 from __future__ import annotations
 

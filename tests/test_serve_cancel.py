@@ -52,6 +52,7 @@ def test_uncancelled_request_runs_to_max_tokens(server):
     """The reference for the tests below: this prompt on this model really generates all MAX_TOKENS tokens."""
     before = _metric(server, "domainlm_engine_generated_tokens")
     batches, rows = _metric(server, "domainlm_engine_batches"), _metric(server, "domainlm_engine_batch_rows")
+    prefill, decode = _metric(server, "domainlm_engine_prefill_seconds"), _metric(server, "domainlm_engine_decode_seconds")
     response = httpx.post(server.url + "/v1/chat/completions", json=BODY, headers=AUTH, timeout=300)
     assert response.status_code == 200, response.text
     assert response.json()["usage"]["completion_tokens"] == MAX_TOKENS
@@ -59,6 +60,9 @@ def test_uncancelled_request_runs_to_max_tokens(server):
     # One request alone: one batch of one row, which /metrics counts (bench/serve_load.py reads the mean size).
     assert _metric(server, "domainlm_engine_batches") - batches == 1
     assert _metric(server, "domainlm_engine_batch_rows") - rows == 1
+    # and its time, split at the first token (MAX_TOKENS decode steps take longer than no time at all)
+    assert _metric(server, "domainlm_engine_prefill_seconds") > prefill
+    assert _metric(server, "domainlm_engine_decode_seconds") > decode
 
 
 def test_closing_a_stream_after_the_first_chunk_stops_generation_and_frees_the_slot(server):
