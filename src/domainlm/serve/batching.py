@@ -271,6 +271,9 @@ class BatchingEngine:
                            for name in adapters]
             length = ids.shape[1] + kwargs["max_new_tokens"]
             kwargs[prefix_cache.cache_kwarg(model)] = prefix_cache.batch_cache(model, length, per_row)
+            # generate would torch.compile the forward for a static cache on a GPU: a compile for every new
+            # batch shape, and around mixed_lora's patched projections
+            kwargs["disable_compile"] = True
         return {"input_ids": ids.to(model.device), "attention_mask": mask.to(model.device)}
 
     def _prefix_ok(self, model) -> bool:
