@@ -222,3 +222,30 @@ def test_dora_rows_batch_by_adapter_and_reuse_the_shared_prefix(tmp_path, tiny_t
         assert batcher.prefixes.computed == 2 and batcher.prefixes.hits == 2
     finally:
         batcher.close()
+
+
+def test_a_sliding_window_model_batches_with_plain_left_padding(tiny_tokenizer):
+    """A model whose cache is not plain full attention (sliding-window layers here) gets no stored prefix and
+    no preallocated cache: its rows are left-padded as before and still answer as one at a time."""
+    import torch
+    from transformers import MistralConfig, MistralForCausalLM
+
+    from domainlm.serve.prefix_cache import supports_prefix
+
+    torch.manual_seed(0)
+    model = MistralForCausalLM(MistralConfig(
+        vocab_size=len(tiny_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, sliding_window=512,
+        bos_token_id=tiny_tokenizer.bos_token_id, eos_token_id=tiny_tokenizer.eos_token_id)).eval()
+    assert not supports_prefix(model)
+    engine = ENGINES.get("transformers")(model, tiny_tokenizer)
+    params = GenerationParams(max_new_tokens=8)
+    jobs = [([{"role": "system", "content": SYSTEM}, {"role": "user", "content": p}], None) for p in PROMPTS]
+    reference = [engine.generate(m, params) for m, _ in jobs]
+    batcher = BatchingEngine(engine, max_batch=len(jobs), max_wait_ms=1500)
+    try:
+        answers = _ask(batcher, jobs, params)
+        assert batcher.batches_run == 1 and len(batcher.prefixes) == 0
+        assert [g.text for g in answers] == [g.text for g in reference]
+    finally:
+        batcher.close()

@@ -1,0 +1,70 @@
+"""The prefix store's choices and layout, on hand-made token rows (the batching tests run it on a model)."""
+
+from __future__ import annotations
+
+import torch
+
+from domainlm.serve.prefix_cache import PrefixCache, batch_inputs, common_prefix
+
+RULES = list(range(100, 140))  # 40 shared tokens, above the default min_tokens of 32
+
+
+def test_common_prefix_leaves_every_row_a_token_of_its_own():
+    assert common_prefix([[1, 2, 3], [1, 2, 3]]) == 2  # identical rows: the last token is still prefilled
+    assert common_prefix([[1, 2, 3, 4], [1, 2, 9]]) == 2
+    assert common_prefix([[7], [7, 8]]) == 0
+    assert common_prefix([[5, 6, 7]]) == 2  # a single row: all but its last token
+
+
+def test_batch_inputs_put_padding_between_prefix_and_rest():
+    ids, mask = batch_inputs([[1, 2, 3, 4, 5], [1, 2, 6], [1, 2, 7, 8]], 2, 0)
+    assert ids.tolist() == [[1, 2, 3, 4, 5], [1, 2, 0, 0, 6], [1, 2, 0, 7, 8]]
+    assert mask.tolist() == [[1, 1, 1, 1, 1], [1, 1, 0, 0, 1], [1, 1, 0, 1, 1]]
+    # positions from the mask (as generate derives them) stay consecutive across the padding
+    positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
+    assert positions[1].tolist() == [0, 1, 0, 0, 2] and positions[2].tolist() == [0, 1, 0, 2, 3]
+    left, left_mask = batch_inputs([[3, 4], [5]], 0, 0)  # no prefix: plain left padding
+    assert left.tolist() == [[3, 4], [0, 5]] and left_mask.tolist() == [[1, 1], [0, 1]]
+
+
+def test_choose_registers_a_batch_prefix_and_serves_later_rows_with_part_of_it():
+    store = PrefixCache(max_prefixes=2)
+    rows = [RULES + [1, 2, 3], RULES + [1, 2, 4]]  # share the rules and two more tokens
+    prefix, used = store.choose(rows)
+    assert prefix == tuple(RULES + [1, 2]) and used == 42 and len(store) == 1
+    # a later single request shares only the rules with it: the stored prefix's first 40 tokens serve it
+    assert store.choose([RULES + [9, 9]]) == (prefix, 40)
+    # too little in common, and nothing stored covers it: no prefix
+    assert store.choose([[1] * 10 + [2], [1] * 10 + [3]]) == ((), 0)
+    assert store.choose([[8] * 50]) == ((), 0)  # a lone row never registers its own prompt
+
+
+def test_states_are_computed_once_per_adapter_and_sliced_to_what_a_batch_uses():
+    store = PrefixCache()
+    prefix, _ = store.choose([RULES + [1], RULES + [2]])
+    calls = []
+
+    def compute(adapter):
+        calls.append(adapter)
+        keys = torch.arange(len(prefix), dtype=torch.float32).view(1, 1, -1, 1)
+        return [(keys, keys + 1000)]
+
+    full = store.states(prefix, len(prefix), "a", lambda: compute("a"))
+    again = store.states(prefix, len(prefix), "a", lambda: compute("a"))
+    other = store.states(prefix, 32, "b", lambda: compute("b"))
+    assert calls == ["a", "b"] and store.computed == 2 and store.hits == 1 and store.tokens_saved == len(prefix)
+    assert full is again
+    assert other[0][0].shape[2] == 32 and other[0][0].flatten().tolist() == list(range(32))
+    assert other[0][1].flatten().tolist() == [1000 + i for i in range(32)]
+    store.clear()
+    assert len(store) == 0
+
+
+def test_least_recently_used_prefixes_go_first():
+    store = PrefixCache(max_prefixes=2)
+    a = store.choose([[1] * 40 + [2], [1] * 40 + [3]])[0]
+    b = store.choose([[4] * 40 + [2], [4] * 40 + [3]])[0]
+    assert b != a and store.choose([[1] * 40 + [7]])[0] == a  # a used again: b is now the oldest
+    store.choose([[5] * 40 + [2], [5] * 40 + [3]])
+    assert store.choose([[4] * 40 + [7]]) == ((), 0)  # b was dropped
+    assert store.choose([[1] * 40 + [7]])[0] == a
