@@ -190,8 +190,11 @@ def test_a_shared_prompt_prefix_is_computed_once_per_adapter_and_answers_stay_th
         assert streamed[-1].text == reference[4].text
         assert "".join(streamed[:-1]).strip() == reference[4].text
 
+        # Replacing an adapter drops the stored states: the next batch computes them again, with the new weights.
         batcher.load_adapter(ADAPTERS[0], sorted((tmp_path / "shop" / "runs").iterdir())[0] / "adapter")
-        assert len(batcher.prefixes) == 0  # states computed with the replaced adapter are gone
+        again = _ask(batcher, [jobs[1], jobs[4]], params)  # two rows of that adapter
+        assert [g.text for g in again] == [reference[1].text, reference[4].text]  # the same files, same answers
+        assert batcher.prefixes.computed == 4 and len(batcher.prefixes) == 1
     finally:
         batcher.close()
 

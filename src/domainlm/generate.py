@@ -94,6 +94,7 @@ class TransformersEngine:
         self.tokenizer = tokenizer
         self.eot = end_of_turn_token(tokenizer)
         self._lock = threading.Lock()
+        self.adapter_loads = 0  # adapters loaded so far; state derived from adapter weights keys on it
         for name, path in (adapters or {}).items():
             self.load_adapter(name, path)
 
@@ -110,6 +111,7 @@ class TransformersEngine:
             if name in self.adapters:
                 self.model.delete_adapter(name)  # a newer run of the same adapter replaces the old one
             self.model = attach_adapters(self.model, {name: path})
+            self.adapter_loads += 1
 
     def _adapter_scope(self, adapter: str | None):
         """A context in which the model runs `adapter` (or the bare base for None / "base")."""

@@ -138,6 +138,7 @@ class BatchingEngine:
         self.decode_s = 0.0  # summed over batches: from the first token to the batch's end
         self.prefixes = prefix_cache.PrefixCache(max_prefixes=prefix_cache_size)
         self._prefix_support: tuple | None = None  # (model, whether its cache takes stacked prefix states)
+        self._prefix_loads = getattr(engine, "adapter_loads", 0)  # the engine's adapter loads the store is for
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="domainlm-batcher", daemon=True)
         self._thread.start()
@@ -250,15 +251,14 @@ class BatchingEngine:
             raise ValueError(f"adapter(s) {', '.join(missing)} not loaded; loaded: {', '.join(model.peft_config)}")
         return names
 
-    def load_adapter(self, name: str, path) -> None:
-        """Load or replace an adapter on the wrapped engine; prefix states computed with the old one go."""
-        self.inner.load_adapter(name, path)
-        self.prefixes.clear()
-
     def _inputs(self, rows: list[list[int]], names: list[str] | None, kwargs: dict) -> dict:
         """The batch's input tensors: the rows' shared prefix comes from the prefix cache when there is one
         (put into `kwargs` as the cache `generate` starts from), padding sits between it and each row's rest."""
         model = self.inner.model
+        loads = getattr(self.inner, "adapter_loads", 0)  # read under the engine's lock, as loading counts it
+        if loads != self._prefix_loads:  # an adapter was loaded or replaced: stored states may be stale
+            self.prefixes.clear()
+            self._prefix_loads = loads
         ours = self._prefix_ok(model)
         prefix, used = self.prefixes.choose(rows) if ours else ((), 0)
         ids, mask = prefix_cache.batch_inputs(rows, used, kwargs["pad_token_id"])
