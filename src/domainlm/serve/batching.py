@@ -331,8 +331,6 @@ class BatchingEngine:
             kwargs["streamer"] = _RowStreamer(tokenizer, batch, eos)
         from transformers import StoppingCriteriaList
 
-        cancelled = _RowsCancelled(batch, 0)  # its width is set once the batch is laid out
-        kwargs["stopping_criteria"] = StoppingCriteriaList([cancelled])
         self.rows_active = len(batch)
         started = time.perf_counter()
         try:
@@ -340,7 +338,8 @@ class BatchingEngine:
                 names = self._adapter_names(batch)
                 contiguous_head_input(engine.model)
                 inputs = self._inputs(rows, names, kwargs)
-                cancelled.width = inputs["input_ids"].shape[1]
+                cancelled = _RowsCancelled(batch, inputs["input_ids"].shape[1])
+                kwargs["stopping_criteria"] = StoppingCriteriaList([cancelled])
                 with self._scope(names, count=True):
                     output = engine.model.generate(**inputs, **kwargs)
         finally:

@@ -14,8 +14,9 @@ this path took 1.25x the base's prefill time and 80 ms for the 1-token forward, 
 PEFT has no concatenated variant.
 
 Only plain LoRA on `nn.Linear` targets takes this path; anything else (DoRA and other variants, LoRA on
-embeddings or convolutions, `lora_bias`, merged weights) makes `supported` false, and the batcher passes `adapter_names`
-to PEFT instead.
+embeddings or convolutions, `lora_bias`, merged weights) makes `supported` false, and the batcher runs such
+an adapter's rows in batches of their own, through the engine's adapter switch (PEFT's `adapter_names`
+refuses DoRA).
 """
 
 from __future__ import annotations
