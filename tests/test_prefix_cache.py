@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from domainlm.serve.prefix_cache import PrefixCache, batch_inputs, common_prefix
+from domainlm.serve.prefix_cache import PrefixCache, batch_cache, batch_inputs, common_prefix, row_groups
 
 RULES = list(range(100, 140))  # 40 shared tokens, above the default min_tokens of 32
 
@@ -68,3 +68,30 @@ def test_least_recently_used_prefixes_go_first():
     store.choose([[5] * 40 + [2], [5] * 40 + [3]])
     assert store.choose([[4] * 40 + [7]]) == ((), 0)  # b was dropped
     assert store.choose([[1] * 40 + [7]])[0] == a
+
+
+def test_row_groups_take_rows_of_about_the_same_length_up_to_a_size():
+    lengths = [500, 120, 480, 119, 0, 470, 455, 130]
+    groups = row_groups(lengths, max_rows=3, waste=0.1)
+    assert groups == [[0, 2, 5], [6], [7, 1, 3]]  # 455 is more than 10% below 500; the empty row is left out
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 5, 6, 7]
+    assert row_groups(lengths, max_rows=1) == [[0], [2], [5], [6], [7], [1], [3]]
+
+
+def test_batch_cache_puts_each_rows_rest_right_before_the_filled_end():
+    """Prefix states first, each group's rest states in the last positions before `filled`, zeros between."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                                         num_attention_heads=2, num_key_value_heads=1))
+    prefix = [(torch.full((1, 1, 3, 8), 1.0), torch.full((1, 1, 3, 8), -1.0)) for _ in range(2)]
+    rest = [(torch.full((2, 1, 4, 8), 2.0), torch.full((2, 1, 4, 8), -2.0)) for _ in range(2)]
+    short = [(torch.full((1, 1, 2, 8), 3.0), torch.full((1, 1, 2, 8), -3.0)) for _ in range(2)]
+    cache = batch_cache(model, 12, 8, 3, [prefix] * 3, [([0, 2], rest), ([1], short)])
+    assert cache.get_seq_length() == 8
+    keys, values = cache.layers[1].keys, cache.layers[1].values
+    assert keys.shape == (3, 1, 12, 8)
+    assert keys[:, 0, :3, 0].eq(1).all() and values[:, 0, :3, 0].eq(-1).all()
+    assert keys[0, 0, :, 0].tolist() == [1, 1, 1, 0, 2, 2, 2, 2, 0, 0, 0, 0]
+    assert keys[1, 0, :, 0].tolist() == [1, 1, 1, 0, 0, 0, 3, 3, 0, 0, 0, 0]
+    assert values[2, 0, 4:8, 0].eq(-2).all()

@@ -199,6 +199,74 @@ def test_a_shared_prompt_prefix_is_computed_once_per_adapter_and_answers_stay_th
         batcher.close()
 
 
+def test_rows_prefill_in_groups_of_about_their_length_with_or_without_a_stored_prefix(tmp_path, tiny_tokenizer):
+    """Rows of very different lengths are prefilled in groups (here at most 2 rows a forward), each padded only
+    to its own longest row, into one cache; every answer is still the one the engine gives one at a time,
+    with the shared prefix from the store and without one."""
+    engine = _engine(tmp_path, tiny_tokenizer)
+    params = GenerationParams(max_new_tokens=10)
+    questions = [p * k for p in PROMPTS for k in (1, 3)]  # 2 to about 45 tokens after the rules
+    jobs = [([{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}], adapter)
+            for q, adapter in zip(questions, [None, *ADAPTERS] * 3)]
+    reference = [engine.generate(m, params, adapter=a) for m, a in jobs]
+    for stored in (8, 0):
+        batcher = BatchingEngine(engine, max_batch=len(jobs), max_wait_ms=1500, prefix_cache_size=stored,
+                                 prefill_rows=2)
+        try:
+            answers = _ask(batcher, jobs, params)
+            assert batcher.batches_run == 1
+            assert batcher.prefill_forwards >= len(jobs) // 2  # groups of at most 2 rows
+            assert (batcher.prefixes.hits > 0) == bool(stored)
+            assert [g.text for g in answers] == [g.text for g in reference]
+            assert [g.completion_tokens for g in answers] == [g.completion_tokens for g in reference]
+        finally:
+            batcher.close()
+
+
+def test_the_batch_cache_holds_each_rows_own_states_at_its_positions(tmp_path, tiny_tokenizer):
+    """The cache a batch starts from holds, for every row, the key/value states a forward of that row alone
+    (under its adapter) gives for all its prompt but the last token, where the batch's mask puts them: keys
+    carry rotary positions, so a row prefilled at the wrong positions would not match."""
+    import torch
+
+    from domainlm.prompt import chat_text
+
+    engine = _engine(tmp_path, tiny_tokenizer)
+    questions = [p * k for p in PROMPTS for k in (1, 3)]
+    adapters = ([None, *ADAPTERS] * 3)[: len(questions)]
+    rows = [tiny_tokenizer(chat_text(tiny_tokenizer, [{"role": "system", "content": SYSTEM},
+                                                      {"role": "user", "content": q}], add_generation_prompt=True),
+                           add_special_tokens=False)["input_ids"] for q in questions]
+    batcher = BatchingEngine(engine, max_batch=len(rows), prefill_rows=3)
+    try:
+        first = [rows[0], rows[1]]  # a first batch stores the shared rules
+        kwargs = dict(max_new_tokens=4, pad_token_id=0)
+        batcher._inputs(first, batcher._adapter_names([_Req(a) for a in adapters[:2]]), kwargs)
+        kwargs = dict(max_new_tokens=4, pad_token_id=0)
+        names = batcher._adapter_names([_Req(a) for a in adapters])
+        with torch.inference_mode():
+            inputs = batcher._inputs(rows, names, kwargs)
+        cache = next(v for k, v in kwargs.items() if k in ("cache", "past_key_values"))
+        width = inputs["input_ids"].shape[1]
+        assert batcher.prefixes.computed == 3 and batcher.prefixes.hits == len(rows) - 1  # the 3rd adapter: new
+        assert cache.get_seq_length() == width - 1
+        for i, (row, adapter) in enumerate(zip(rows, adapters)):
+            real = inputs["attention_mask"][i, : width - 1].bool()
+            assert int(real.sum()) == len(row) - 1
+            with torch.inference_mode(), engine._adapter_scope(adapter):
+                alone = engine.model(input_ids=torch.tensor([row[:-1]]), use_cache=True)
+            for layer, own in zip(cache.layers, alone.past_key_values.layers):
+                assert torch.allclose(layer.keys[i, :, : width - 1][:, real], own.keys[0], atol=1e-5)
+                assert torch.allclose(layer.values[i, :, : width - 1][:, real], own.values[0], atol=1e-5)
+    finally:
+        batcher.close()
+
+
+class _Req:
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+
 def test_dora_rows_batch_by_adapter_and_reuse_the_shared_prefix(tmp_path, tiny_tokenizer):
     """Adapters that mixed_lora declines (DoRA, which PEFT's `adapter_names` refuses too) batch with rows of
     their own adapter only, reuse the shared prefix under their own adapter, and answer as one at a time."""

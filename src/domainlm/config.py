@@ -336,6 +336,10 @@ class ServeConfig(Section):
     batch_gather_ms: float = Field(default=300.0, ge=0)
     """How long, at most, the batcher waits for requests already inside the server (in the guard or retrieval)
     to join a batch; it starts as soon as they have arrived or the batch is full."""
+    prefill_rows: int | None = Field(default=None, ge=1)
+    """Most rows of a micro-batch the transformers engine prefills in one forward (rows of about the same
+    length go together, so the prompts are not padded to the batch's longest); default: 4 on a CPU, where
+    smaller forwards keep the activations in cache, and the whole batch on a GPU."""
     catalog_poll_s: float = 1.0
     """How often a catalog file is checked for changes (0 turns the watcher off)."""
     catalog_db_poll_s: float = 30.0

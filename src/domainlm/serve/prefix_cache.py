@@ -150,23 +150,53 @@ def supports_prefix(model) -> bool:
     return bool(cache.layers) and all(type(layer) is DynamicLayer for layer in cache.layers)
 
 
-def batch_cache(model, length: int, per_row: Sequence[States] = ()):
-    """A preallocated cache for a batch of up to `length` tokens (prompt width plus new
-    tokens); with `per_row`, row i starts with `per_row[i]` (the prefix states of row i's adapter).
+def row_groups(lengths: Sequence[int], max_rows: int = 4, waste: float = 0.1) -> list[list[int]]:
+    """Row indices grouped for a prefill with little padding: rows sorted by length, longest first; a group
+    takes the next row while it has fewer than `max_rows` and the row is at most `waste` shorter than the
+    group's longest. Rows of length 0 (nothing to prefill) are left out.
 
-    Preallocated (transformers' StaticCache) rather than grown: a growing cache concatenates every layer's
-    keys and values at every decode step, 32 of 137 ms per step for 8 rows of 800 tokens on SmolLM2.
-    Measured over whole batches (8 rows, 32 new tokens): 5.3-6.7 s against 6.1-7.7 s grown.
+    >>> row_groups([100, 40, 98, 41, 0, 99], max_rows=2)
+    [[0, 5], [2], [3, 1]]
+    """
+    order = sorted((i for i, n in enumerate(lengths) if n > 0), key=lambda i: -lengths[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and len(groups[-1]) < max_rows and lengths[i] >= (1 - waste) * lengths[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def batch_cache(model, length: int, filled: int, rows: int, per_row: Sequence[States] = (),
+                rests: Sequence[tuple[list[int], States]] = ()):
+    """A preallocated cache (transformers' StaticCache) for a batch of `rows` rows and up to `length` tokens
+    (prompt width plus new tokens), holding the first `filled` positions of every row: row i's prefix states
+    (`per_row[i]`), then for each group of `rests` (row indices, per-layer states [group, heads, w, dim])
+    its rows' states in the last w positions before `filled`. Positions nothing was given for stay zero; the
+    batch's attention mask covers them.
+
+    Preallocated rather than grown: a growing cache concatenates every layer's keys and values at every
+    decode step, 32 of 137 ms per step for 8 rows of 800 tokens on SmolLM2. Measured over whole batches
+    (8 rows, 32 new tokens): 5.3-6.7 s against 6.1-7.7 s grown.
     """
     import torch
     from transformers import StaticCache
 
     cache = StaticCache(config=model.config, max_cache_len=length)
-    if not per_row:
-        return cache
-    for layer in range(len(per_row[0])):
-        keys = torch.cat([states[layer][0] for states in per_row], dim=0)
-        values = torch.cat([states[layer][1] for states in per_row], dim=0)
+    layers = per_row[0] if per_row else rests[0][1] if rests else ()
+    for layer, (like, _) in enumerate(layers):
+        shape = (rows, like.shape[1], filled, like.shape[3])
+        keys = torch.zeros(shape, dtype=like.dtype, device=like.device)
+        values = torch.zeros_like(keys)
+        if per_row:
+            used = per_row[0][layer][0].shape[2]
+            keys[:, :, :used] = torch.cat([states[layer][0] for states in per_row], dim=0)
+            values[:, :, :used] = torch.cat([states[layer][1] for states in per_row], dim=0)
+        for group, states in rests:
+            width = states[layer][0].shape[2]
+            keys[group, :, filled - width:filled] = states[layer][0]
+            values[group, :, filled - width:filled] = states[layer][1]
         cache.update(keys, values, layer)
     return cache
 

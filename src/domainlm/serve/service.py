@@ -458,5 +458,5 @@ def build_assistant(project: ProjectConfig):
             raise ConfigError("serve.vllm_url: required when serve.backend is vllm (the vLLM server's /v1 URL)")
     assistant = Assistant.from_project(project, engine=backend)
     assistant.engine = for_serving(assistant.engine, project.serve.max_batch, project.serve.batch_wait_ms,
-                                   project.serve.batch_gather_ms)
+                                   project.serve.batch_gather_ms, project.serve.prefill_rows)
     return assistant
