@@ -15,13 +15,17 @@ class GateResult:
     rule: str
     value: float | None
     passed: bool
+    support: int | None = None  # questions (or claims) the metric was measured over, where known
 
     def describe(self) -> str:
         shown = "not measured" if self.value is None else f"{self.value:g}"
+        if self.value is not None and self.support is not None:
+            shown += f" (over {self.support})"
         return f"{self.metric} {self.rule.strip()}: {shown} -> {'pass' if self.passed else 'FAIL'}"
 
     def as_dict(self) -> dict:
-        return {"metric": self.metric, "rule": self.rule.strip(), "value": self.value, "passed": self.passed}
+        return {"metric": self.metric, "rule": self.rule.strip(), "value": self.value, "passed": self.passed,
+                "support": self.support}
 
 
 def lookup(metrics: dict, name: str):
@@ -49,5 +53,22 @@ def check_gates(gates: dict[str, str], metrics: dict) -> list[GateResult]:
         op, threshold = re.fullmatch(r"\s*(>=|<=|==|>|<)\s*(-?[0-9.]+)\s*", rule).groups()
         value = lookup(metrics, name)
         passed = value is not None and not isinstance(value, bool) and OPS[op](float(value), float(threshold))
-        results.append(GateResult(name, rule, value, passed))
+        results.append(GateResult(name, rule, value, passed, _support(metrics, name)))
     return results
+
+
+def _support(metrics: dict, name: str) -> int | None:
+    """How many questions (or claims) metric `name` was measured over: its `SUPPORT` key at the same level
+    (the system level's tuned variant for a headline key)."""
+    from domainlm.eval.aggregate import SUPPORT
+
+    head, _, last = name.rpartition(".")
+    if last not in SUPPORT:
+        return None
+    if head:
+        value = lookup(metrics, f"{head}.{SUPPORT[last]}")
+    else:
+        levels = metrics.get("levels", {})
+        top = "system" if "system" in levels else next(iter(levels), None)
+        value = levels.get(top, {}).get("tuned", {}).get(SUPPORT[last]) if top else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -123,8 +123,9 @@ def write_report(path: Path, summary: dict, failures: list[dict], metrics_file: 
     if gates:
         parts.append("<h2>Gates</h2>" + _table(
             [[html.escape(g["metric"]), html.escape(g["rule"]), _fmt(g["value"]),
+              "-" if g.get("support") is None else str(g["support"]),
               "<span class='ok'>pass</span>" if g["passed"] else "<span class='bad'>FAIL</span>"] for g in gates],
-            ["metric", "rule", "value", "result"]))
+            ["metric", "rule", "value", "over", "result"]))
     levels = summary["levels"]
     parts.append("<h2>Scores</h2>")
     columns = [(lvl, var) for lvl in levels for var in levels[lvl]]
