@@ -298,8 +298,10 @@ class BatchingEngine:
         for groups of rows of about the same length (`prefix_cache.row_groups`), each group padded only to its
         own longest row: (row indices, per-layer states [group, heads, group width, dim]).
 
-        Why: a batch padded to its longest row prefilled 13-17% padding on the example shop's prompts (rests
-        of 360-563 tokens), and prefill is compute-bound on a CPU, so padding costs as much as real tokens.
+        Why: a batch padded to its longest row prefilled 13-19% padding on the example shop's prompts (rests
+        of 360-630 tokens), and prefill is compute-bound on a CPU, so padding costs as much as real tokens;
+        smaller forwards also keep the activations in cache. The gain shows in larger batches (see
+        `CPU_PREFILL_ROWS`); at 8 rows it stays within the machine's noise.
         """
         import torch
         from transformers import DynamicCache
