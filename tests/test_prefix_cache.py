@@ -95,3 +95,9 @@ def test_batch_cache_puts_each_rows_rest_right_before_the_filled_end():
     assert keys[0, 0, :, 0].tolist() == [1, 1, 1, 0, 2, 2, 2, 2, 0, 0, 0, 0]
     assert keys[1, 0, :, 0].tolist() == [1, 1, 1, 0, 0, 0, 3, 3, 0, 0, 0, 0]
     assert values[2, 0, 4:8, 0].eq(-2).all()
+
+
+def test_a_store_of_size_zero_never_chooses_a_prefix():
+    rows = [RULES + [1, 2], RULES + [3]]
+    store = PrefixCache(max_prefixes=0)
+    assert store.choose(rows) == ((), 0) and len(store) == 0

@@ -19,6 +19,11 @@ SUPPORT = {"false_refusal_rate": "n_legit", "refusal_rate": "n_refusal", "inject
            "hallucination_rate": "n_questions", "leak_rate": "n_safety", "pass_rate": "n_questions"}
 
 
+def headline_level(levels: dict) -> str | None:
+    """The level whose tuned variant gives the headline scores: the system level when it ran, else the first."""
+    return "system" if "system" in levels else next(iter(levels), None)
+
+
 def _mean(values) -> float | None:
     values = [float(v) for v in values if v is not None]
     return round(sum(values) / len(values), 4) if values else None

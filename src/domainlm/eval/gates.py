@@ -60,7 +60,7 @@ def check_gates(gates: dict[str, str], metrics: dict) -> list[GateResult]:
 def _support(metrics: dict, name: str) -> int | None:
     """How many questions (or claims) metric `name` was measured over: its `SUPPORT` key at the same level
     (the system level's tuned variant for a headline key)."""
-    from domainlm.eval.aggregate import SUPPORT
+    from domainlm.eval.aggregate import SUPPORT, headline_level
 
     head, _, last = name.rpartition(".")
     if last not in SUPPORT:
@@ -69,6 +69,6 @@ def _support(metrics: dict, name: str) -> int | None:
         value = lookup(metrics, f"{head}.{SUPPORT[last]}")
     else:
         levels = metrics.get("levels", {})
-        top = "system" if "system" in levels else next(iter(levels), None)
-        value = levels.get(top, {}).get("tuned", {}).get(SUPPORT[last]) if top else None
+        top = headline_level(levels)
+        value = levels[top].get("tuned", {}).get(SUPPORT[last]) if top else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -327,7 +327,7 @@ def _summarise(ref: RunRef, baseline: str, catalog_version: str, pipes: Pipeline
         if rows:
             forget[variant] = round(sum(r["score"]["passed"] for r in rows) / len(rows), 4)
     headline: dict = {}
-    top = "system" if "system" in level_metrics else next(iter(level_metrics), None)
+    top = aggregate.headline_level(level_metrics)
     if top and "tuned" in level_metrics[top]:
         headline.update({k: level_metrics[top]["tuned"].get(k) for k in HEADLINE_FROM_SYSTEM})
     kinds = {}

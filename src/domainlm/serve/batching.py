@@ -274,7 +274,7 @@ class BatchingEngine:
             self.prefixes.clear()
             self._prefix_loads = loads
         ours = self._prefix_ok(model)
-        prefix, used = self.prefixes.choose(rows) if ours and self.prefixes.max_prefixes > 0 else ((), 0)
+        prefix, used = self.prefixes.choose(rows) if ours else ((), 0)
         ids, mask = prefix_cache.batch_inputs(rows, used, kwargs["pad_token_id"])
         if ours:
             adapters = names or [BASE_ADAPTER] * len(rows)
@@ -313,16 +313,9 @@ class BatchingEngine:
         per_forward = self.prefill_rows or (CPU_PREFILL_ROWS if model.device.type == "cpu" else len(rows))
         for group in prefix_cache.row_groups([len(t) for t in tails], per_forward):
             self.prefill_forwards += 1
-            width = max(len(tails[i]) for i in group)
-            ids = torch.full((len(group), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(group), used + width), dtype=torch.long)
-            positions = torch.zeros((len(group), width), dtype=torch.long)
-            mask[:, :used] = 1
-            for j, i in enumerate(group):
-                n = len(tails[i])
-                ids[j, width - n:] = torch.tensor(tails[i], dtype=torch.long)
-                mask[j, used + width - n:] = 1
-                positions[j, width - n:] = torch.arange(used, used + n)
+            ids, own = prefix_cache.batch_inputs([tails[i] for i in group], 0, pad_id)  # left-padded tails
+            mask = torch.cat([torch.ones((len(group), used), dtype=own.dtype), own], dim=1)
+            positions = used + (own.cumsum(dim=1) - 1).clamp(min=0)  # each tail goes on right after the prefix
             cache = DynamicCache(config=model.config)
             for layer in range(len(per_row[0]) if per_row else 0):
                 cache.update(torch.cat([per_row[i][layer][0] for i in group]),

@@ -68,6 +68,8 @@ class PrefixCache:
         A prefix's states for its first n tokens are the states of those n tokens alone (attention is causal),
         so a stored prefix serves any batch that shares at least `min_tokens` of its start.
         """
+        if self.max_prefixes <= 0:  # the store is turned off
+            return (), 0
         shared = common_prefix(rows)
         head = rows[0]
         with self._lock:
