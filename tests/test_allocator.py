@@ -1,4 +1,5 @@
-"""tcmalloc for `domainlm train`: the environment it restarts with, and the allocator a real run records."""
+"""tcmalloc for `domainlm train` and `domainlm serve`: the environment they restart with, and the allocator a real
+run records and a real server reports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import pytest
 
 import domainlm.allocator as allocator
+from test_serve_support import make_serve_project
 from test_train_support import make_train_project
 
 
@@ -50,3 +52,37 @@ def test_domainlm_train_runs_under_tcmalloc_where_installed(tmp_path, tiny_model
         assert result.returncode == 0, result.stdout + result.stderr
         (versions,) = list((root / "runs").glob("*/versions.json"))
         assert json.loads(versions.read_text())["allocator"] == want, choice
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LD_PRELOAD and /proc/self/maps are Linux's")
+def test_domainlm_serve_runs_under_tcmalloc_where_installed(tmp_path, tiny_tokenizer):
+    """`domainlm serve` restarts itself under tcmalloc too (decoding 8 rows of SmolLM2 was ~15% faster, see
+    docs/serving.md) and says so in /health; DOMAINLM_ALLOCATOR=system keeps glibc's malloc."""
+    import socket
+    import time
+
+    import httpx
+
+    root = make_serve_project(tmp_path / "shop", tiny_tokenizer)
+    expected = "tcmalloc" if allocator.find_tcmalloc() else "glibc"
+    for choice, want in (("auto", expected), ("system", "glibc")):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "DOMAINLM_API_KEYS")}
+        env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", DOMAINLM_ALLOCATOR=choice)
+        process = subprocess.Popen([sys.executable, "-c", "from domainlm.cli import main; main()", "serve", "-c",
+                                    str(root), "--port", str(port), "--set", "serve.catalog_poll_s=0"],
+                                   cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            health, deadline = None, time.monotonic() + 180
+            while health is None and time.monotonic() < deadline and process.poll() is None:
+                try:
+                    health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+        finally:
+            process.terminate()
+            output = process.communicate(timeout=60)[0]
+        assert health is not None, f"server did not come up: {output[-3000:]}"
+        assert health["allocator"] == want, choice

@@ -81,6 +81,10 @@ def test_refusals_detected(text):
 def test_answers_are_not_refusals():
     assert detect.classify("Lagavulin 16 Year Old is $89.99 and we have 5 in stock.") == "answer"
     assert detect.classify("It's out of stock at the moment, but Hendrick's Gin is $34.00.") == "answer"
+    # a policy stated in an answer is not a refusal of the question (it was counted as a false refusal)
+    assert detect.classify("We do not sell to intoxicated persons.") == "answer"
+    assert detect.classify("We don't sell alcohol to anyone under 21, so we check ID at delivery.") == "answer"
+    assert detect.classify("Sorry, we don't sell Chateau Foo Reserve.") == "refusal"
 
 
 def test_every_data_builder_refusal_template_is_recognised():

@@ -23,7 +23,7 @@ _load_commands()
 
 
 # Commands whose torch work runs faster under tcmalloc (see domainlm.allocator); they restart under it.
-TCMALLOC_COMMANDS = {"train", "demo"}
+TCMALLOC_COMMANDS = {"train", "demo", "serve", "eval", "chat"}
 
 
 def main(argv: list[str] | None = None) -> None:

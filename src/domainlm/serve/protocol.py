@@ -235,6 +235,8 @@ class Health(BaseModel):
     catalog_version: str | None
     queue_depth: int
     in_flight: int
+    allocator: str = "system"
+    """The process's memory allocator: `tcmalloc` (what `domainlm serve` restarts under where installed), `glibc`."""
 
 
 class AdminResult(BaseModel):

@@ -383,8 +383,11 @@ class ChatService:
         return getattr(self.assistant, "catalog_version", None)
 
     def health(self) -> p.Health:
+        from domainlm.allocator import active_allocator
+
         return p.Health(model=self.base_id, adapters=self.adapters, catalog_version=self.catalog_version,
-                        queue_depth=self.admission.queue_depth, in_flight=self.admission.running)
+                        queue_depth=self.admission.queue_depth, in_flight=self.admission.running,
+                        allocator=active_allocator())
 
 
 def _bearer(authorization: str | None) -> str | None:
