@@ -56,7 +56,7 @@ def test_domainlm_train_runs_under_tcmalloc_where_installed(tmp_path, tiny_model
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LD_PRELOAD and /proc/self/maps are Linux's")
 def test_domainlm_serve_runs_under_tcmalloc_where_installed(tmp_path, tiny_tokenizer):
-    """`domainlm serve` restarts itself under tcmalloc too (decoding 8 rows of SmolLM2 was ~15% faster, see
+    """`domainlm serve` restarts itself under tcmalloc too (the batched server was ~14% faster, see
     docs/serving.md) and says so in /health; DOMAINLM_ALLOCATOR=system keeps glibc's malloc."""
     import socket
     import time

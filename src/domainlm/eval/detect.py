@@ -17,8 +17,9 @@ _NEG = r"(?:can't|cannot|can not|won't|unable|not able|don't|do not|not allowed|
 
 REFUSAL_PATTERNS = [
     # products we do not carry (fake products)
-    # ("we do not sell to anyone under 21" states a policy: not a refusal of the question)
-    r"\bwe (?:don't|do not) (?:carry|stock|sell|have)\b(?!\s+(?:to|alcohol to|wine to|spirits to)\b)", r"\bisn't (?:something|a product) we (?:stock|sell|carry)\b",
+    # ("we do not sell [alcohol] to anyone under 21" states a policy: not a refusal of the question)
+    r"\bwe (?:don't|do not) (?:carry|stock|sell|have)\b(?!\s+(?:(?:alcohol|wine|spirits)\s+)?to\b)",
+    r"\bisn't (?:something|a product) we (?:stock|sell|carry)\b",
     r"\bnot (?:something|a product) we (?:stock|sell|carry)\b", r"\bcan't find .{0,60}\bin our (?:catalog|range|shop)",
     r"\b(?:don't|do not) have .{0,60}\bin (?:our|the) (?:range|catalog|shop|store)", r"\bnot in our (?:catalog|range)\b",
     r"\bno (?:such|product called)\b.{0,40}\b(?:in our|we)\b",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Mapping
 
 from domainlm.adapters import BASE
+from domainlm.allocator import active_allocator
 from domainlm.config import ProjectConfig
 from domainlm.errors import ConfigError
 from domainlm.generate import GenerationCancelled, GenerationParams, cancel_scope
@@ -73,6 +74,7 @@ class ChatService:
         self.project = project
         self.config = project.serve
         self.base_id = base_model_id(project)
+        self.allocator = active_allocator()  # fixed for the process's life: read once, not at every /health poll
         self.api_keys = _keys(env, self.config.api_keys_env)
         self.admin_keys = _keys(env, self.config.admin_key_env)
         self.metrics = Metrics()
@@ -383,11 +385,9 @@ class ChatService:
         return getattr(self.assistant, "catalog_version", None)
 
     def health(self) -> p.Health:
-        from domainlm.allocator import active_allocator
-
         return p.Health(model=self.base_id, adapters=self.adapters, catalog_version=self.catalog_version,
                         queue_depth=self.admission.queue_depth, in_flight=self.admission.running,
-                        allocator=active_allocator())
+                        allocator=self.allocator)
 
 
 def _bearer(authorization: str | None) -> str | None:
