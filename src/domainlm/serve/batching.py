@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from domainlm.generate import CancelCriteria, Generation, GenerationCancelled, GenerationParams, current_cancel
 from domainlm.prompt import Message, chat_text
-from domainlm.serve import mixed_lora, prefix_cache
+from domainlm.serve import attention, mixed_lora, prefix_cache
 from domainlm.serve.mixed_lora import BASE_ADAPTER
 _END = object()  # closes a streaming request's sink
 # Rows prefilled in one forward on a CPU. Measured on SmolLM2-135M in bf16 (2-core Xeon), 16 rows of the
@@ -389,6 +389,7 @@ class BatchingEngine:
             with lock, torch.inference_mode():
                 names = self._adapter_names(batch)
                 contiguous_head_input(engine.model)
+                attention.install(engine.model)  # decode steps: one query token, two matmuls (serve/attention.py)
                 inputs = self._inputs(rows, names, kwargs)
                 cancelled = _RowsCancelled(batch, inputs["input_ids"].shape[1])
                 kwargs["stopping_criteria"] = StoppingCriteriaList([cancelled])
