@@ -30,6 +30,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "generate_speed.py": ([], []),
     "pipeline_overhead.py": ([], []),
     "serve_load.py": ([], ["--quick"]),
+    "decode_attention.py": ([], ["--pairs", "1", "--rows", "4", "--new", "8"]),
     "adapter_memory.py": ([], ["--quick"]),
 }
 
