@@ -78,6 +78,19 @@ def test_price_of_no_product_and_unknown_products_fall_back(catalog):
     assert any(a["type"] == "unknown_product" and a["found"] == "W-0099" for a in ids.actions)
 
 
+def test_the_fallback_says_we_dont_carry_only_a_name_the_user_wrote(catalog):
+    """Measured in the example shop's eval: asked about a real gin with a typo, the model wrote a made-up name,
+    and the fallback told the user we don't carry that name, a refusal of a question about a real product."""
+    v = Verifier(catalog)
+    answer = "Lagavulin 18 Year Old is a great pick."
+    echoed = v.check(answer, ctx(catalog, "S-0001"), question="How much is the lagavulin 18 year old?")
+    assert echoed.text.startswith("I'm sorry, we don't carry Lagavulin 18 Year Old.")
+    invented = v.check(answer, ctx(catalog, "S-0001"), catalog.get("S-0001"), question="How much is Lagavulin 16?")
+    assert "don't carry" not in invented.text and "Lagavulin 18" not in invented.text
+    assert invented.text.startswith("Here is what our catalog says:") and "$89.99" in invented.text
+    assert [a["type"] for a in invented.actions] == ["unknown_product", "fallback"]  # still reported
+
+
 def test_prices_from_knowledge_and_totals_are_allowed(catalog, small_project):
     from domainlm.knowledge import load_knowledge
 

@@ -313,7 +313,7 @@ class Assistant:
             generation = self.engine.generate(messages, params, adapter=self._engine_adapter(name))
         timings["generate"] = _ms(started)
         started = time.perf_counter()
-        verification = state.verifier.check(generation.text, context, named)
+        verification = state.verifier.check(generation.text, context, named, user)
         timings["verify"] = _ms(started)
         return generation, verification
 
@@ -360,7 +360,7 @@ class Assistant:
                 continue
             checked_to = boundary
             started = time.perf_counter()
-            checked = state.verifier.check(body[:boundary].rstrip(), context, named)
+            checked = state.verifier.check(body[:boundary].rstrip(), context, named, user)
             verify_ms += _ms(started)
             if checked.actions and self.verifier_mode != "annotate" and (
                     self.verifier_mode == "fallback" or any(a["type"] in UNREPAIRABLE for a in checked.actions)):
@@ -373,7 +373,7 @@ class Assistant:
             raise DomainlmError("the generation engine's stream ended without a final result")
         timings["generate"] = _ms(gen_started) - verify_ms
         started = time.perf_counter()
-        final = state.verifier.check(generation.text, context, named)
+        final = state.verifier.check(generation.text, context, named, user)
         timings["verify"] = verify_ms + _ms(started)
         if final.text.startswith(emitted):
             text = final.text

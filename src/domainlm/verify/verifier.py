@@ -139,8 +139,16 @@ class Verifier:
             return current
         return None if cents in allowed else False
 
-    def check(self, text: str, context: Context | None = None, named: Product | None = None) -> Verification:
-        """Verify `text` (an answer written from `context`); `named` is the product the question was about."""
+    def check(self, text: str, context: Context | None = None, named: Product | None = None,
+             question: str | None = None) -> Verification:
+        """Verify `text` (an answer written from `context`); `named` is the product the question was about.
+
+        With `question` (the user's turn), the fallback for an answer that names a product the catalog lacks says
+        "we don't carry X" only when the user wrote X; a name the model made up on its own (a misspelt echo of a
+        real product, an invented bottle in a recommendation) gets the plain grounded answer, since telling the
+        user we don't carry something they never asked for reads as a refusal. Questions about a product the
+        catalog lacks are answered before generation (`verify.asked`), so this does not decide fake products.
+        """
         context = context or Context()
         mentions = self.names.mentions(text)
         claims = extract_claims(text, self.patterns)
@@ -231,7 +239,8 @@ class Verifier:
                 a["applied"] = False
             return Verification(text, self.mode, actions, text)
         if self.mode == "fallback" or unrepairable:
-            reply = grounded_answer(context, named, unknown[0] if unknown else None)
+            asked = [u for u in unknown if question is None or _plain(u) in _plain(question)]
+            reply = grounded_answer(context, named, asked[0] if asked else None)
             for a in actions:
                 a["applied"] = False
             actions.append({**self._action("fallback", None, None, named.id if named else None), "applied": True})
@@ -312,3 +321,8 @@ def _denied(text: str, mention: Mention) -> bool:
 def _spec_matches(product: Product, claim: Claim) -> bool:
     return any(a.unit and a.unit.lower() == claim.unit.lower() and isinstance(a.value, (int, float))
                and not isinstance(a.value, bool) and abs(float(a.value) - claim.value) < 1e-9 for a in product.attributes)
+
+
+def _plain(text: str) -> str:
+    """Lower case, words only, single spaces: for "did the user write this name"."""
+    return " ".join(re.findall(r"\w+", text.lower()))
