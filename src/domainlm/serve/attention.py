@@ -9,9 +9,9 @@ Masks are built exactly as for `sdpa` (the same mask function is registered unde
 Why by hand: torch's CPU `scaled_dot_product_attention` runs one query token through its flash-attention
 kernel, which is slow at this shape. Measured on this project's 2-core CPU, SmolLM2-135M in bf16, 8 rows
 against ~730 cached positions (9 query heads over 3 key/value heads): torch's kernel took 2.7 ms a layer
-with transformers' packed-heads query and 7-9 ms with `enable_gqa`; the matmuls take a fraction of it (see
-`bench/serve_load.py` and docs/serving.md for what it does to whole batches). At 30 layers a decode step
-spent most of its time there. No library has this kernel for CPUs.
+with transformers' packed-heads query and 7-9 ms with `enable_gqa`, against 0.3-1.6 ms for the matmuls (both
+measured under load). Over a whole batch decoding gains 10-20% (`bench/decode_attention.py`, figures in
+docs/serving.md). No library has this kernel for CPUs.
 """
 
 from __future__ import annotations

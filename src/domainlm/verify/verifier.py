@@ -239,7 +239,8 @@ class Verifier:
                 a["applied"] = False
             return Verification(text, self.mode, actions, text)
         if self.mode == "fallback" or unrepairable:
-            asked = [u for u in unknown if question is None or _plain(u) in _plain(question)]
+            said = None if question is None else " ".join(name_key(question))  # names compare as name_key words
+            asked = [u for u in unknown if said is None or " ".join(name_key(u)) in said]
             reply = grounded_answer(context, named, asked[0] if asked else None)
             for a in actions:
                 a["applied"] = False
@@ -321,8 +322,3 @@ def _denied(text: str, mention: Mention) -> bool:
 def _spec_matches(product: Product, claim: Claim) -> bool:
     return any(a.unit and a.unit.lower() == claim.unit.lower() and isinstance(a.value, (int, float))
                and not isinstance(a.value, bool) and abs(float(a.value) - claim.value) < 1e-9 for a in product.attributes)
-
-
-def _plain(text: str) -> str:
-    """Lower case, words only, single spaces: for "did the user write this name"."""
-    return " ".join(re.findall(r"\w+", text.lower()))
