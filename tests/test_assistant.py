@@ -84,7 +84,7 @@ def fake_assistant(project, text: str, **kwargs) -> Assistant:
     sections = load_knowledge(project.knowledge, project.root)
     emb = MemoEmbedder(HashEmbedder())
     retriever = Retriever.in_memory(catalog, sections, embedder=emb, config=project.retrieval)
-    guard = Guard.for_project(project, catalog, emb, "hash")
+    guard = kwargs.pop("guard") if "guard" in kwargs else Guard.for_project(project, catalog, emb, "hash")
     return Assistant(project, FakeEngine(text), retriever, catalog=catalog, sections=sections, guard=guard,
                      embedder=emb, **kwargs)
 
@@ -291,6 +291,18 @@ def test_product_we_lack_gets_a_grounded_answer_without_the_model(project):
     assert "Lagavulin 16 Year Old ($89.99)" in answer.text and "$12.00" not in answer.text
     streamed = list(a.stream(f"Is {missing} in stock? "))
     assert "".join(streamed[:-1]) == streamed[-1].text == answer.text
+
+
+def test_without_the_guard_the_prompt_names_the_product_we_lack(project):
+    """The model level of eval (guard off): the model is told which asked product the catalog lacks, as
+    the data builder's samples were (`data.context`); a real product, misspelt, gets no such line."""
+    a = fake_assistant(project, "I'm sorry, we don't carry it.", guard=None)
+    a.answer("Is Lagavulin 16 Year Old Magnum Edition in stock?")
+    system = a.engine.last[0][0]["content"]
+    assert "\nNot in our catalog: Lagavulin 16 Year Old Magnum Edition\nProducts:\n[" in system
+    assert "Lagavulin 16 Year Old | price: $89.99" in system
+    a.answer("How much is lagavuln 16 year old?")
+    assert "Not in our catalog" not in a.engine.last[0][0]["content"]
 
 
 def test_real_products_with_typos_reach_the_model_and_get_their_names_fixed(project):

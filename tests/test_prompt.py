@@ -69,6 +69,14 @@ def test_build_messages_shape_and_content():
     assert system_prompt(BRAND) in empty
 
 
+def test_a_product_the_catalog_lacks_is_named_before_the_products():
+    system = build_messages(BRAND, "Do you have Cloudy Bay Reserve?",
+                            Context(products=[PRODUCT], missing="Cloudy Bay Reserve"))[0]["content"]
+    assert system.endswith("\n\nNot in our catalog: Cloudy Bay Reserve\nProducts:\n" + render_product(PRODUCT))
+    plain = build_messages(BRAND, "x", Context(products=[PRODUCT]))[0]["content"]
+    assert "Not in our catalog" not in plain
+
+
 def test_chat_template_and_end_of_turn(tiny_tokenizer):
     messages = build_messages(BRAND, "How much?", Context(products=[PRODUCT]))
     text = chat_text(tiny_tokenizer, messages, add_generation_prompt=True)

@@ -267,7 +267,10 @@ class Assistant:
         if state.retriever is None:
             return Context(), None
         result = state.retriever.search(user, top_k=self.project.retrieval.top_k)
-        return result.context(), getattr(result, "named", None)
+        context, named = result.context(), getattr(result, "named", None)
+        # the same check the data builder runs (`data.context`), so the prompt says what training showed
+        context.missing = state.verifier.asked_unknown(user, named, context.products)
+        return context, named
 
     def _prepare(self, user: str, history: Sequence[Message], params: GenerationParams | None, adapter: str | None):
         """Guard, retrieval and prompt for one turn: (state, adapter, key, verdict, context, named, messages, timings)."""
@@ -448,7 +451,7 @@ def _unknown_product_verdict(state: Snapshot, user: str, context: Context, named
     """The guard's verdict for a turn about a product the catalog lacks: answered with a grounded "we don't carry
     X" and the closest real products, decided from the catalog (`verify.asked`) and never by the model, which
     would describe the nearest retrieved bottle as if it were the one asked for."""
-    missing = state.verifier.asked_unknown(user, named, context.products)
+    missing = context.missing  # set by `retrieve` from the catalog (`verify.asked`)
     if missing is None:
         return None
     return {"kind": "unknown_product", "score": 1.0, "action": "answered_directly", "source": "catalog",

@@ -141,7 +141,7 @@ def _default_adapters() -> dict[str, AdapterConfig]:
     return {
         "product-expert": AdapterConfig(
             description="Answers product questions with exact prices and specs from the catalog.",
-            mix={"product_qa": 0.5, "recommendation": 0.1, "multi_turn": 0.15, "knowledge": 0.05, "safety": 0.2},
+            mix={"product_qa": 0.45, "recommendation": 0.1, "multi_turn": 0.15, "knowledge": 0.1, "safety": 0.2},
         )
     }
 

@@ -69,10 +69,16 @@ def render_passage(section: KnowledgeSection) -> str:
 
 @dataclass
 class Context:
-    """What retrieval found for a turn: products and knowledge passages, best first."""
+    """What retrieval found for a turn: products and knowledge passages, best first.
+
+    `missing` is the product the question names that the catalog does not have (`verify.asked`), when
+    it names one: retrieval still returns the nearest real products, and a small model cannot tell by
+    itself that "Lagavulin 18" in the question is not the "Lagavulin 16" in the context.
+    """
 
     products: list[Product] = field(default_factory=list)
     passages: list[KnowledgeSection] = field(default_factory=list)
+    missing: str | None = None
 
 
 def system_prompt(brand: BrandConfig) -> str:
@@ -94,6 +100,8 @@ def system_prompt(brand: BrandConfig) -> str:
 def render_context(context: Context) -> str:
     products = "\n".join(render_product(p) for p in context.products) or "(no matching products found)"
     text = f"Products:\n{products}"
+    if context.missing:
+        text = f"Not in our catalog: {context.missing}\n" + text
     if context.passages:
         text += "\nKnowledge:\n" + "\n".join(render_passage(s) for s in context.passages)
     return text
