@@ -203,12 +203,24 @@ def test_questions_about_products_we_lack(catalog, question, named, expected):
     ("Any Red Wine under $30 for Christmas Dinner?", None),  # a request, no product named
     ("What goes with Beef Wellington?", None),
     ("Do you ship to New York?", None),
+    ("What's Cloudy Bay Sauvignon Blanc's alcohol?", "W-0002"),  # a possessive is not a name word
+    ("What's Lagavuln 16 Year Old's region?", "S-0001"),
 ])
 def test_questions_about_real_products_are_not_flagged(catalog, question, named):
     from domainlm.verify.asked import UnknownProductCheck
 
     product = catalog.get(named) if named else None
     assert UnknownProductCheck(catalog).asked_unknown(question, product, [product] if product else []) is None
+
+
+def test_a_competitor_is_not_a_product_we_lack(catalog):
+    from domainlm.verify.asked import UnknownProductCheck
+
+    check = UnknownProductCheck(catalog)
+    assert check.asked_unknown("Is Golden Bay Cellars cheaper?", None, []) == "Golden Bay Cellars"
+    assert check.asked_unknown("Is Golden Bay Cellars cheaper?", None, [], ignore=["Golden Bay"]) is None
+    assert check.asked_unknown("Do you carry Golden Everwood Reserve?", None, [], ignore=["Golden Bay"]) == \
+        "Golden Everwood Reserve"
 
 
 @pytest.mark.parametrize("text", [

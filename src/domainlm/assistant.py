@@ -269,7 +269,7 @@ class Assistant:
         result = state.retriever.search(user, top_k=self.project.retrieval.top_k)
         context, named = result.context(), getattr(result, "named", None)
         # the same check the data builder runs (`data.context`), so the prompt says what training showed
-        context.missing = state.verifier.asked_unknown(user, named, context.products)
+        context.missing = state.verifier.asked_unknown(user, named, context.products, self.project.brand.competitors)
         return context, named
 
     def _prepare(self, user: str, history: Sequence[Message], params: GenerationParams | None, adapter: str | None):

@@ -38,7 +38,7 @@ def open_retrieval(project: ProjectConfig, catalog: Catalog, sections: list[Know
         for query, result in zip(queries, retriever.search_many(queries, top_k=top_k)):
             context = result.context()
             # what `Assistant.retrieve` adds at serving time: the asked product the catalog lacks
-            context.missing = unknown.asked_unknown(query, result.named, context.products)
+            context.missing = unknown.asked_unknown(query, result.named, context.products, project.brand.competitors)
             contexts.append(context)
         return contexts
 

@@ -17,13 +17,14 @@ retrieved products, token by token:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
 
 from domainlm.catalog.product import Catalog, Product
 from domainlm.retrieval.text import fold
-from domainlm.verify.claims import NameIndex
+from domainlm.verify.claims import NameIndex, name_key
 
 # A question word this similar to a name word (both 4+ letters) is that word misspelt.
 TYPO_SIMILARITY = 80.0
@@ -86,14 +87,32 @@ class UnknownProductCheck:
             return False
         return any(fuzz.ratio(word, w) >= TYPO_SIMILARITY for w in self.name_words if abs(len(w) - len(word)) <= 2)
 
-    def asked_unknown(self, question: str, named: Product | None, products: list[Product]) -> str | None:
+    def asked_unknown(self, question: str, named: Product | None, products: list[Product],
+                      ignore: Sequence[str] = ()) -> str | None:
         """The product phrase of `question` that names no catalog product, or None when it names real ones only.
 
-        `named` is the product retrieval says the question names; `products` the retrieved ones.
+        `named` is the product retrieval says the question names; `products` the retrieved ones. A phrase
+        that is one of `ignore` (the brand's competitors: "Total Wine" is a shop, not a product) is not one.
         """
-        words = _tokens(question)
+        words = self._drop_possessives(_tokens(question))
         if not words:
             return None
+        phrase = self._asked_unknown(question, words, named, products)
+        if phrase and any(name_key(phrase) == name_key(x) or set(name_key(x)) <= set(name_key(phrase))
+                          for x in ignore if name_key(x)):
+            return None
+        return phrase
+
+    def _drop_possessives(self, words):
+        """"Pol Roger Brut NV's volume": the "'s" is not part of the name (unless a name has the word with it)."""
+        out = []
+        for start, end, word in words:
+            if len(word) > 3 and word[-2:] in ("'s", "’s") and word not in self.name_words:
+                end, word = end - 2, word[:-2]
+            out.append((start, end, word))
+        return out
+
+    def _asked_unknown(self, question: str, words, named: Product | None, products: list[Product]) -> str | None:
         exact = self.names.mentions(question)
         # the matcher's pick is the product the question is about; without one, any retrieved product may be
         candidates = [named] if named is not None else list(products)

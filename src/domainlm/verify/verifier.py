@@ -97,9 +97,10 @@ class Verifier:
     def _asked(self) -> UnknownProductCheck:
         return UnknownProductCheck(self.catalog, self.names)
 
-    def asked_unknown(self, question: str, named: Product | None, products: list[Product]) -> str | None:
+    def asked_unknown(self, question: str, named: Product | None, products: list[Product],
+                      ignore: Sequence[str] = ()) -> str | None:
         """The product phrase of a question that names no catalog product (see `verify.asked`), or None."""
-        return self._asked.asked_unknown(question, named, products)
+        return self._asked.asked_unknown(question, named, products, ignore)
 
     # ---- attribution
     @staticmethod
