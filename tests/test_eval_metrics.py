@@ -45,6 +45,20 @@ def test_price_tied_to_the_product_named_before_it(shop):
     assert len(s["wrong_prices"]) == 2
 
 
+def test_a_period_inside_a_product_name_does_not_end_the_sentence():
+    from domainlm.catalog.product import Catalog, Product
+    from domainlm.eval.facts import FactChecker
+
+    meursault = Product("W-0083", "Maison Joseph Drouhin Meursault", 112.99, "USD")
+    prum = Product("W-0105", "Joh. Jos. Prüm Bernkasteler Badstube Riesling Kabinett", 18.99, "USD")
+    facts = FactChecker(Catalog([meursault, prum], "USD"))
+    text = f"{meursault.name} is $112.99. {prum.name} is $18.99."
+    report = facts.check(text, [], [meursault, prum])
+    assert [(c.product, c.ok) for c in report.of("price")] == [("W-0083", True), ("W-0105", True)]
+    wrong = facts.check(f"{meursault.name} is $112.99. {prum.name} is $112.99.", [], [meursault, prum])
+    assert [c.ok for c in wrong.of("price")] == [True, False]
+
+
 def test_thresholds_and_knowledge_prices_are_not_claims(shop):
     _, _, scorer = shop
     s = scorer.score_answer(qa(skus=()), "Under $40, try Hendrick's Gin at $34.00. Shipping is free over $99.", ["S-0002"])

@@ -98,10 +98,7 @@ class FactChecker:
     def check(self, answer: str, focus: list[Product], shown: list[Product], user_text: str = "") -> FactReport:
         """Every price, spec and stock claim in `answer`, each marked right or wrong against the catalog."""
         report = FactReport()
-        offset = 0
-        for sentence in sentences(answer):
-            start = answer.find(sentence, offset)
-            offset = start + len(sentence)
+        for sentence in self._sentences(answer):
             named = self.mentions(sentence)
             report.mentioned += [p.id for _, _, p in named]
             report.claims += self._prices(sentence, named, focus, shown)
@@ -111,6 +108,21 @@ class FactChecker:
         if self._id_shape is not None:
             report.unknown_ids = sorted({m.group(0) for m in self._id_shape.finditer(answer) if m.group(0) not in self.catalog})
         return report
+
+    def _sentences(self, answer: str) -> list[str]:
+        """The answer's sentences, with a break inside a catalog name undone ("Joh. Jos. Prüm ... is $18.99"
+        would otherwise tie $18.99 to the product named before "Joh.")."""
+        spans = [(s, e) for s, e, _ in self.mentions(answer)]
+        out: list[tuple[int, int]] = []
+        offset = 0
+        for sentence in sentences(answer):
+            start = answer.find(sentence, offset)
+            end = offset = start + len(sentence)
+            if out and any(s < out[-1][1] and e > out[-1][1] for s, e in spans):
+                out[-1] = (out[-1][0], end)
+            else:
+                out.append((start, end))
+        return [answer[a:b] for a, b in out]
 
     def _tied(self, pos: int, end: int, named, focus: list[Product], shown: list[Product]) -> list[Product]:
         before = [p for s, e, p in named if e <= pos]
