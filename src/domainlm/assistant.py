@@ -31,6 +31,7 @@ from domainlm.generate import Engine, Generation, GenerationParams
 from domainlm.knowledge import KnowledgeSection
 from domainlm.prompt import Context, Message, build_messages
 from domainlm.verify import Verification, Verifier
+from domainlm.verify.asked import context_with_missing
 
 # Verifier actions that replace the model's text with a grounded answer (streaming stops at them).
 UNREPAIRABLE = ("fallback", "unknown_product", "denied_product", "instructions_leak")
@@ -267,10 +268,8 @@ class Assistant:
         if state.retriever is None:
             return Context(), None
         result = state.retriever.search(user, top_k=self.project.retrieval.top_k)
-        context, named = result.context(), getattr(result, "named", None)
-        # the same check the data builder runs (`data.context`), so the prompt says what training showed
-        context.missing = state.verifier.asked_unknown(user, named, context.products, self.project.brand.competitors)
-        return context, named
+        context = context_with_missing(result, user, state.verifier, self.project.brand.competitors)
+        return context, getattr(result, "named", None)
 
     def _prepare(self, user: str, history: Sequence[Message], params: GenerationParams | None, adapter: str | None):
         """Guard, retrieval and prompt for one turn: (state, adapter, key, verdict, context, named, messages, timings)."""

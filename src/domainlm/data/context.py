@@ -28,18 +28,13 @@ def open_retrieval(project: ProjectConfig, catalog: Catalog, sections: list[Know
         reason = str(exc).split(". ")[0].split(": ", 1)[-1]
         retriever = Retriever.in_memory(catalog, sections, embedder=project.retrieval.embedder, config=project.retrieval)
         how = f"in-memory index built for this run ({reason}); `domainlm index build` makes later builds faster"
-    from domainlm.verify.asked import UnknownProductCheck
+    from domainlm.verify.asked import UnknownProductCheck, context_with_missing
 
     top_k = project.retrieval.top_k
     unknown = UnknownProductCheck(catalog)
 
     def retrieve_many(queries: list[str]) -> list[Context]:
-        contexts = []
-        for query, result in zip(queries, retriever.search_many(queries, top_k=top_k)):
-            context = result.context()
-            # what `Assistant.retrieve` adds at serving time: the asked product the catalog lacks
-            context.missing = unknown.asked_unknown(query, result.named, context.products, project.brand.competitors)
-            contexts.append(context)
-        return contexts
+        results = retriever.search_many(queries, top_k=top_k)
+        return [context_with_missing(r, q, unknown, project.brand.competitors) for q, r in zip(queries, results)]
 
     return retrieve_many, how

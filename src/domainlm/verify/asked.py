@@ -23,6 +23,7 @@ from difflib import SequenceMatcher
 from rapidfuzz import fuzz
 
 from domainlm.catalog.product import Catalog, Product
+from domainlm.prompt import Context
 from domainlm.retrieval.text import fold
 from domainlm.verify.claims import NameIndex, name_key
 
@@ -98,8 +99,7 @@ class UnknownProductCheck:
         if not words:
             return None
         phrase = self._asked_unknown(question, words, named, products)
-        if phrase and any(name_key(phrase) == name_key(x) or set(name_key(x)) <= set(name_key(phrase))
-                          for x in ignore if name_key(x)):
+        if phrase and any(set(name_key(x)) <= set(name_key(phrase)) for x in ignore if name_key(x)):
             return None
         return phrase
 
@@ -237,3 +237,12 @@ class UnknownProductCheck:
             if known and len(known) < len(content):
                 return question[run[0][0]:run[-1][1]]
         return None
+
+
+def context_with_missing(result, question: str, check, ignore: Sequence[str] = ()) -> Context:
+    """A retrieval result's context with `missing` set: the one way the data builder (`data.context`) and
+    serving (`Assistant.retrieve`) build it, so a training sample shows what serving sends. `check` is an
+    `UnknownProductCheck` or a `Verifier` (which holds one)."""
+    context = result.context()
+    context.missing = check.asked_unknown(question, getattr(result, "named", None), context.products, ignore)
+    return context
