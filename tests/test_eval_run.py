@@ -144,6 +144,32 @@ def test_resume_skips_finished_questions(evaluated_project, monkeypatch):
     assert calls == []
 
 
+def test_rerun_rescores_stored_answers_with_the_current_scorer(evaluated_project, monkeypatch):
+    # A scorer fix must reach a finished evaluation without asking the model again: the rerun scores the
+    # stored answers anew, rewrites results.jsonl and keeps lines of another catalog version as they are.
+    root, catalog, model = evaluated_project
+    _evaluate(root, catalog, model, **ONE_AT_A_TIME)
+    results = root / "eval" / "20260101-0000-product-expert-sft" / "results.jsonl"
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    right = dict(rows[0]["score"])
+    rows[0]["score"] = {**right, "passed": not right["passed"], "wrong_prices": [{"said": 1.0, "true": 2.0}]}
+    stale = {**rows[1], "catalog_version": "older", "answer": "kept as it was"}
+    results.write_text("".join(json.dumps(r) + "\n" for r in [*rows, stale]))
+    from domainlm.generate import TransformersEngine
+
+    calls = []
+    original = TransformersEngine.generate
+    monkeypatch.setattr(TransformersEngine, "generate", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    result = _evaluate(root, catalog, model, **ONE_AT_A_TIME)
+    assert calls == []
+    assert result.summary["rescored_answers"] == 1
+    after = [json.loads(line) for line in results.read_text().splitlines()]
+    assert after[0]["score"] == right
+    assert after[-1] == stale and len(after) == len(rows) + 1
+    assert not results.with_name("results.jsonl.tmp").exists()
+    assert _evaluate(root, catalog, model, **ONE_AT_A_TIME).summary["rescored_answers"] == 0
+
+
 def test_cli_exits_1_listing_failed_gates(evaluated_project, monkeypatch):
     from typer.testing import CliRunner
 

@@ -141,7 +141,10 @@ def _default_adapters() -> dict[str, AdapterConfig]:
     return {
         "product-expert": AdapterConfig(
             description="Answers product questions with exact prices and specs from the catalog.",
-            mix={"product_qa": 0.45, "recommendation": 0.1, "multi_turn": 0.15, "knowledge": 0.1, "safety": 0.2},
+            # fake products get more than the even safety share: the question names a product the catalog
+            # lacks, the answer must say so instead of answering for the nearest real product (stop 23).
+            mix={"product_qa": 0.38, "recommendation": 0.1, "multi_turn": 0.15, "knowledge": 0.1, "safety": 0.2,
+                 "safety/fake_product": 0.07},
         )
     }
 

@@ -51,6 +51,9 @@ def eval_command(
                           attacks=not no_attacks, forgetting=not no_forgetting, loss=not no_loss,
                           judge=not no_judge, fresh=fresh, progress=progress)
     console.print(_table(result.summary))
+    if result.summary.get("rescored_answers"):
+        console.print(f"{result.summary['rescored_answers']} stored answers scored differently with the current "
+                      "scorer; results.jsonl and these figures use the new scores.")
     console.print(f"Report: {result.out_dir / 'report.html'}\nMetrics: {result.out_dir / 'metrics.json'}")
     for gate in result.gates:
         console.print(("[green]pass[/] " if gate.passed else "[bold red]FAIL[/] ") + gate.describe(), highlight=False)

@@ -151,6 +151,9 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
             _forgetting(pipes, variants, results, params, progress, limit)
     finally:
         pipes.close()
+    by_id = {item.id: item for item in items}
+    rescored = results.rescore(lambda row: scorer.score_answer(by_id[row["item"]], row["answer"], row["shown"])
+                               if row["level"] in LEVELS and row["item"] in by_id else None)
 
     # 4. held-out loss, judge
     extra: dict = {}
@@ -161,6 +164,7 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
 
     # 5. aggregate, gate, write
     summary = _summarise(ref, baseline, catalog.version, pipes, results, levels, extra, started)
+    summary["rescored_answers"] = rescored  # stored answers whose score changed with the current scorer
     gates = check_gates(cfg.gates, summary)
     summary["gates"] = [g.as_dict() for g in gates]
     summary["gates_passed"] = all(g.passed for g in gates)

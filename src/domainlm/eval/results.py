@@ -7,6 +7,7 @@ catalog version), so an interrupted evaluation keeps its finished work and resum
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -45,6 +46,35 @@ class ResultsFile:
                 handle.write(line)
                 handle.flush()
             self.rows[row["key"]] = row
+
+    def rescore(self, score) -> int:
+        """Score every stored answer again with `score(row)` (a dict, or None to keep the stored one) and
+        rewrite the file if any score changed; returns how many did. The stored answers are the costly part;
+        scoring is cheap, so a fix in the scorer applies to a finished evaluation without asking the model
+        again. Lines of other catalog versions are kept as they are; the rewrite goes to a temp file that
+        replaces the old one, so a kill leaves either file whole."""
+        changed = 0
+        for row in self.rows.values():
+            new = score(row)
+            if new is not None and new != row["score"]:
+                row["score"] = new
+                changed += 1
+        if not changed:
+            return 0
+        with self._lock:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with self.path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
+                for line in src:
+                    try:
+                        old = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a cut line was never loaded; its question was asked again
+                    row = self.rows.get(old.get("key")) if old.get("catalog_version") == self.catalog_version else None
+                    dst.write(json.dumps(row, ensure_ascii=False) + "\n" if row is not None else line)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, self.path)
+        return changed
 
     def select(self, level: str, variant: str) -> list[dict]:
         return [r for r in self.rows.values() if r["level"] == level and r["variant"] == variant]
