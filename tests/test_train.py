@@ -176,6 +176,25 @@ def test_memory_warning_names_sizes_and_fixes():
     assert "29.0 GiB needed" in text and "16.0 GiB available RAM" in text and "train.batch_size" in text
 
 
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_memory_estimate_counts_attention_scores_only_where_they_are_stored(tiny_model_dir, attention):
+    # Korthikanti's count s*b*h*(34 + 5*a*s/h): the 5*a*s/h part is the [heads, s, s] scores, which SDPA never
+    # holds, so with SDPA activations grow linearly with the sequence and with eager attention faster.
+    from domainlm.train.model import estimate_memory
+
+    model = load_for_training(tiny_model_dir, TrainConfig(), torch.device("cpu"), bf16=False)
+    model.get_base_model().config._attn_implementation = attention
+    short, long = (estimate_memory(model, TrainConfig(batch_size=4, max_seq_len=n), torch.device("cpu"), False)
+                   for n in (512, 1024))
+    ratio = long.activations_gb / short.activations_gb
+    assert ratio == pytest.approx(2.0) if attention == "sdpa" else ratio > 2.1
+    config = model.get_base_model().config
+    logits = 4 * 1024 * config.vocab_size * 4 * 2 / 2**30
+    linear = 1024 * 4 * config.hidden_size * 34 * 4 / 2 * config.num_hidden_layers / 2**30
+    if attention == "sdpa":
+        assert long.activations_gb == pytest.approx(linear + logits)
+
+
 def test_memory_warning_before_first_step(tmp_path, tiny_model_dir):
     # 4096 x 4096 tokens per micro-batch: the estimate is far above any test machine's RAM, while the few real
     # rows of the tiny dataset still train in one small step.
