@@ -144,6 +144,43 @@ def test_resume_skips_finished_questions(evaluated_project, monkeypatch):
     assert calls == []
 
 
+def test_answers_of_an_adapter_that_changed_since_are_asked_again(evaluated_project, monkeypatch, tiny_tokenizer):
+    # A run evaluated before it finished, then trained on: its stored answers are the old adapter's. The rerun
+    # asks the tuned questions again (the base's stay), keeps the old lines in the file unused, and recomputes
+    # the cached held-out loss.
+    from peft import LoraConfig, get_peft_model
+
+    from domainlm.generate import TransformersEngine
+
+    root, catalog, model = evaluated_project
+    settings = dict(ONE_AT_A_TIME, loss=True)
+    first = _evaluate(root, catalog, model, **settings)
+    out = root / "eval" / "20260101-0000-product-expert-sft"
+    lines = (out / "results.jsonl").read_text().splitlines()
+    loss_before = json.loads((out / "loss.json").read_text())
+    asked = []
+    original = TransformersEngine.generate
+    monkeypatch.setattr(TransformersEngine, "generate",
+                        lambda self, messages, params, adapter=None: asked.append(adapter) or original(self, messages, params, adapter))
+    _evaluate(root, catalog, model, **settings)
+    assert asked == []  # same adapter: nothing asked again
+
+    adapter_dir = root / "runs" / "20260101-0000-product-expert-sft" / "adapter"
+    trained_on = get_peft_model(build_tiny_model(tiny_tokenizer, seed=1),
+                                LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    trained_on.save_pretrained(adapter_dir)
+    second = _evaluate(root, catalog, model, **settings)
+    tuned_rows = [json.loads(line) for line in lines if json.loads(line)["variant"] == "tuned"]
+    assert sorted(asked) == ["tuned"] * len(tuned_rows)
+    after = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert after[: len(lines)] == [json.loads(line) for line in lines]  # old answers kept in the file, unused
+    fresh = after[len(lines):]
+    assert {r["variant"] for r in fresh} == {"tuned"}
+    assert {r["answered_by"] for r in fresh}.isdisjoint({r["answered_by"] for r in tuned_rows})
+    assert json.loads((out / "loss.json").read_text())["heldout_loss"] != loss_before["heldout_loss"]
+    assert second.summary["extra"]["base_heldout_loss"] == pytest.approx(first.summary["extra"]["base_heldout_loss"])
+
+
 def test_rerun_rescores_stored_answers_with_the_current_scorer(evaluated_project, monkeypatch):
     # A scorer fix must reach a finished evaluation without asking the model again: the rerun scores the
     # stored answers anew, rewrites results.jsonl and keeps lines of another catalog version as they are.

@@ -19,7 +19,7 @@ from domainlm.eval import aggregate
 from domainlm.eval.gates import GateResult, check_gates
 from domainlm.eval.items import EvalError, EvalItem, load_split
 from domainlm.eval.pipeline import BASE, LEVELS, Pipelines, open_pipelines
-from domainlm.eval.results import ResultsFile, key
+from domainlm.eval.results import ResultsFile, key, model_fingerprint
 from domainlm.generate import GenerationParams
 
 # progress(label, total) -> advance(n); the CLI passes rich progress bars, the library default is silent.
@@ -135,10 +135,17 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     items = gather_items(project, catalog, splits, limit, attacks)
     judge_client = _open_judge(project) if judge and cfg.judge is not None else None
 
-    # 3. ask every level, tuned and baseline, skipping what an earlier run already answered
+    # 3. ask every level, tuned and baseline, skipping what an earlier run already answered.
+    # What answers each row: a stored answer of an adapter that has changed since (a run evaluated before it
+    # finished, then trained on) is asked again, not reported as the new adapter's. Hashed before loading, so an
+    # adapter saved in between labels these answers with the older hash and they are asked again next time.
+    by = {"tuned": model_fingerprint(project.base_model, ref.adapter_dir),
+          "base": model_fingerprint(project.base_model, base_ref.adapter_dir if base_ref else None)}
+    by["judge"] = f"{by['tuned']}|{by['base']}"  # a judge row rates the tuned answer against the base one
     pipes = open_pipelines(project, adapters, engine, retriever=retriever, transformers_model=transformers_model,
                            concurrency=cfg.concurrency)
-    results = ResultsFile(out_dir / "results.jsonl", catalog.version)
+    results = ResultsFile(out_dir / "results.jsonl", catalog.version,
+                          lambda row: by["judge"] if row["level"] == "judge" else by[row["variant"]])
     scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
                     tuple(public_phrases(project.brand)))
     params = GenerationParams(max_new_tokens=cfg.max_new_tokens)
@@ -158,7 +165,7 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     # 4. held-out loss, judge
     extra: dict = {}
     if loss:
-        extra.update(_loss(project, pipes, out_dir, adapters, variants, limit))
+        extra.update(_loss(project, pipes, out_dir, adapters, variants, limit, by))
     if judge_client is not None:
         extra.update(_judge(judge_client, results, items, cfg.judge_max, progress))
 
@@ -243,11 +250,14 @@ def _forgetting(pipes: Pipelines, variants: dict, results: ResultsFile, params: 
 
 
 def _loss(project: ProjectConfig, pipes: Pipelines, out_dir: Path, adapters: dict, variants: dict,
-          limit: int | None) -> dict:
-    """Held-out loss on the test split for tuned and baseline (cached in loss.json)."""
+          limit: int | None, answered_by: dict[str, str]) -> dict:
+    """Held-out loss on the test split for tuned and baseline (cached in loss.json for the same models)."""
     cache = out_dir / "loss.json"
+    models = {"tuned": answered_by["tuned"], "base": answered_by["base"]}
     if cache.exists():
-        return json.loads(cache.read_text(encoding="utf-8"))
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.pop("answered_by", None) == models:
+            return cached
     from domainlm.eval.loss import heldout_loss
 
     path = project.path("data") / "test.jsonl"
@@ -267,7 +277,9 @@ def _loss(project: ProjectConfig, pipes: Pipelines, out_dir: Path, adapters: dic
     base = heldout_loss(model, tokenizer, records, variants["base"])
     out = {"heldout_loss": tuned["loss"], "perplexity": tuned["perplexity"], "base_heldout_loss": base["loss"],
            "base_perplexity": base["perplexity"], "heldout_tokens": tuned["tokens"]}
-    cache.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    from domainlm.train.run_folder import write_json
+
+    write_json(cache, {**out, "answered_by": models})
     return out
 
 
