@@ -170,6 +170,40 @@ def test_resume_refuses_adapter_of_another_base(tmp_path, tiny_model_dir, tiny_t
         train(project, "product-expert", resume=True)
 
 
+def test_progress_writes_plain_lines_where_no_bar_is_drawn(monkeypatch):
+    # `domainlm train > train.log`: rich draws no bar, so a line with step, loss, tokens/s and ETA is printed
+    # every log_every_s; on a terminal the bar alone shows progress.
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from domainlm.train import progress as progress_module
+    from domainlm.train.progress import TrainProgress
+
+    clock = iter([100.0, 160.0, 220.0, 230.0, 400.0])  # the first update, then one per step
+    monkeypatch.setattr(progress_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    log = io.StringIO()
+    with TrainProgress(Console(file=log, force_terminal=False, width=200), "product-expert sft", 4,
+                       log_every_s=50) as bar:
+        bar.update(0, None, 0.0)
+        for step, loss in zip(range(1, 5), (2.0, 1.5, 1.25, 1.0)):
+            bar.update(step, loss, 150.0)
+    lines = [line for line in log.getvalue().splitlines() if "elapsed" in line]
+    assert lines == [
+        "product-expert sft: step 1/4 (25%), loss 2.0000, 150 tok/s, 1m elapsed, ETA 3m",
+        "product-expert sft: step 2/4 (50%), loss 1.5000, 150 tok/s, 2m elapsed, ETA 2m",
+        # step 3 came 10 s after the last line: none
+        "product-expert sft: step 4/4 (100%), loss 1.0000, 150 tok/s, 5m elapsed",
+    ]
+    monkeypatch.setattr(progress_module, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    terminal = io.StringIO()
+    with TrainProgress(Console(file=terminal, force_terminal=True, width=200), "x", 2, log_every_s=0) as bar:
+        bar.update(0, None, 0.0)
+        bar.update(1, 1.0, 10.0)
+    assert "elapsed" not in terminal.getvalue()
+
+
 def test_memory_warning_names_sizes_and_fixes():
     assert memory_warning(MemoryEstimate(0.5, 0.1, 1.0, 16.0, "available RAM")) is None
     text = memory_warning(MemoryEstimate(8.0, 1.0, 20.0, 16.0, "available RAM"))
