@@ -181,6 +181,17 @@ def test_answers_of_an_adapter_that_changed_since_are_asked_again(evaluated_proj
     assert second.summary["extra"]["base_heldout_loss"] == pytest.approx(first.summary["extra"]["base_heldout_loss"])
 
 
+def test_a_run_still_training_is_evaluated_with_a_note(evaluated_project):
+    root, catalog, model = evaluated_project
+    run_json = root / "runs" / "20260101-0000-product-expert-sft" / "run.json"
+    run_json.write_text(json.dumps({**json.loads(run_json.read_text()), "status": "running"}))
+    result = _evaluate(root, catalog, model, **ONE_AT_A_TIME)
+    notes = json.loads((result.out_dir / "metrics.json").read_text())["notes"]
+    assert any("is running: this evaluates its best adapter so far" in n for n in notes)
+    run_json.write_text(json.dumps({**json.loads(run_json.read_text()), "status": "finished"}))
+    assert not any("best adapter so far" in n for n in _evaluate(root, catalog, model, **ONE_AT_A_TIME).summary["notes"])
+
+
 def test_rerun_rescores_stored_answers_with_the_current_scorer(evaluated_project, monkeypatch):
     # A scorer fix must reach a finished evaluation without asking the model again: the rerun scores the
     # stored answers anew, rewrites results.jsonl and keeps lines of another catalog version as they are.

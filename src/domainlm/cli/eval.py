@@ -51,6 +51,8 @@ def eval_command(
                           attacks=not no_attacks, forgetting=not no_forgetting, loss=not no_loss,
                           judge=not no_judge, fresh=fresh, progress=progress)
     console.print(_table(result.summary))
+    for note in result.summary.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     if result.summary.get("rescored_answers"):
         console.print(f"{result.summary['rescored_answers']} stored answers scored differently with the current "
                       "scorer; results.jsonl and these figures use the new scores.")

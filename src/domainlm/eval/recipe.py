@@ -42,6 +42,15 @@ class RunRef:
     adapter: str | None
     adapter_dir: Path
     run_dir: Path
+    status: str = "finished"
+
+    @property
+    def unfinished_note(self) -> str | None:
+        """What to tell a user who evaluates a run that is still training or was stopped part way."""
+        if self.status not in ("running", "interrupted"):
+            return None
+        return (f"run {self.run_id} is {self.status}: this evaluates its best adapter so far; once training goes "
+                f"on and the adapter changes, the next evaluation asks its questions again")
 
 
 @dataclass
@@ -74,7 +83,7 @@ def resolve_run(project: ProjectConfig, run: str | None = None, adapter: str | N
         raise EvalError(f"run {info['run_id']} has no adapter ({folder} has no adapter_config.json; status "
                         f"{info.get('status', '?')}). Finish or resume it with `domainlm train --resume`, or pick "
                         f"another run with --run.")
-    return RunRef(info["run_id"], info.get("adapter"), folder, run_dir)
+    return RunRef(info["run_id"], info.get("adapter"), folder, run_dir, info.get("status", "finished"))
 
 
 def gather_items(project: ProjectConfig, catalog, splits: tuple[str, ...], limit: int | None,
@@ -172,6 +181,7 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     # 5. aggregate, gate, write
     summary = _summarise(ref, baseline, catalog.version, pipes, results, levels, extra, started)
     summary["rescored_answers"] = rescored  # stored answers whose score changed with the current scorer
+    summary["notes"] = [*summary["notes"], *filter(None, [ref.unfinished_note])]
     gates = check_gates(cfg.gates, summary)
     summary["gates"] = [g.as_dict() for g in gates]
     summary["gates_passed"] = all(g.passed for g in gates)
