@@ -204,6 +204,39 @@ def test_progress_writes_plain_lines_where_no_bar_is_drawn(monkeypatch):
     assert "elapsed" not in terminal.getvalue()
 
 
+def test_sigterm_during_validation_stops_at_once_and_resume_validates_that_step(tmp_path, tiny_model_dir, monkeypatch):
+    # A validation pass of the example takes minutes on a CPU; a scheduler's SIGTERM must not wait for it. The
+    # pass is cut short, the run checkpoints and stops; --resume first runs the validation it missed.
+    import os
+    import signal
+
+    import domainlm.train.recipe as recipe
+
+    root = make_train_project(tmp_path / "shop", tiny_model_dir, train={"max_steps": 6, "eval_every": 2, "save_every": 100,
+                                                                        "batch_size": 2})
+    real = recipe.evaluate
+    calls = []
+
+    def evaluate(*args, stop=None, **kwargs):
+        calls.append(stop)
+        if len(calls) == 3 and stop is not None:  # the pass at step 4 (step 0 and step 2 ran)
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert stop()  # the handler has set the flag the pass checks between batches
+        return real(*args, stop=stop, **kwargs)
+
+    monkeypatch.setattr(recipe, "evaluate", evaluate)
+    summary = train(load_project(root), "product-expert")
+    run_dir = root / "runs" / summary["run_id"]
+    evals = [m["step"] for m in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if m["type"] == "eval"]
+    assert summary["status"] == "interrupted" and summary["steps"] == 4
+    assert evals == [0, 2]  # the cut pass wrote no val loss
+    monkeypatch.setattr(recipe, "evaluate", real)
+    resumed = train(load_project(root), "product-expert", resume=True)
+    evals = [m["step"] for m in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if m["type"] == "eval"]
+    assert resumed["status"] == "finished" and resumed["steps"] == 6
+    assert evals == [0, 2, 4, 6]
+
+
 def test_memory_warning_names_sizes_and_fixes():
     assert memory_warning(MemoryEstimate(0.5, 0.1, 1.0, 16.0, "available RAM")) is None
     text = memory_warning(MemoryEstimate(8.0, 1.0, 20.0, 16.0, "available RAM"))

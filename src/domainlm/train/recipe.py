@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,12 +230,20 @@ def micro_batch_items(objective, step: int, cfg, world: int, rank: int, micro_pe
 
 
 @torch.no_grad()
-def evaluate(module, objective, device, autocast, batch_size: int, accelerator) -> float:
-    """Mean loss per unit (token for SFT, pair for DPO) over the whole val split, sharded over ranks."""
+def evaluate(module, objective, device, autocast, batch_size: int, accelerator,
+             stop: Callable[[], bool] | None = None) -> float | None:
+    """Mean loss per unit (token for SFT, pair for DPO) over the whole val split, sharded over ranks.
+
+    None when `stop()` turns true between batches (a SIGTERM): a validation pass of the example takes minutes on
+    a CPU, longer than schedulers wait after SIGTERM before they kill. One process only: ranks must agree.
+    """
     module.eval()
     total = torch.zeros(2, dtype=torch.float64, device=device)
     items = objective.items[accelerator.process_index::accelerator.num_processes]
     for start in range(0, len(items), batch_size):
+        if stop is not None and accelerator.num_processes == 1 and stop():
+            module.train()
+            return None
         batch = objective.collate(items[start:start + batch_size]).to(device)
         with autocast():
             loss = objective.loss(module, batch)
@@ -415,15 +424,32 @@ def train(
         budget.record_save(time.perf_counter() - t0)
 
     def run_eval(step: int) -> float | None:
+        """The val loss at `step`, logged; None without a val split or when a signal cut the pass short."""
         if val_objective is None:
             return None
         t0 = time.perf_counter()
-        val = evaluate(module, val_objective, device, autocast, cfg.batch_size, accelerator)
+        val = evaluate(module, val_objective, device, autocast, cfg.batch_size, accelerator,
+                       stop=lambda: flag.signal is not None)
+        if val is None:
+            return None
         seconds = time.perf_counter() - t0
         budget.record_eval(seconds)
         state["last_eval_step"] = step
         log({"type": "eval", "step": step, "val_loss": val, "eval_s": round(seconds, 2)})
         return val
+
+    def validate(step: int) -> bool:
+        """Evaluate at `step`, keep the best adapter; True when early stopping says stop."""
+        val = run_eval(step)
+        if val is None:
+            return False
+        progress.print(f"step {step}: val loss {val:.4f}")
+        if state["best_val"] is None or val < state["best_val"]:
+            state.update(best_val=val, best_step=step, bad_evals=0)
+            save_best()
+            return False
+        state["bad_evals"] += 1
+        return bool(cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience)
 
     def elapsed() -> float:
         return elapsed0 + time.perf_counter() - started
@@ -445,7 +471,11 @@ def train(
     progress = TrainProgress(console, f"{adapter} {stage}", total_steps, enabled=main)
     with catch_signals(flag), progress:
         progress.update(state["step"], None, 0.0)
-        while state["step"] < total_steps:
+        step = state["step"]
+        if (resume and val_objective is not None and 0 < step < total_steps and step % cfg.eval_every == 0
+                and state["last_eval_step"] != step and validate(step)):
+            status = "early_stopped"  # the pass at this step was cut short by the signal that stopped the run
+        while state["step"] < total_steps and status == "running":
             step = state["step"]
             if budget.active:
                 over = [not budget.fits_another_step(elapsed())]
@@ -507,16 +537,8 @@ def train(
                     summary["total_steps"] = total_steps
                     progress.set_total(total_steps)
 
-            if val_objective is not None and (step % cfg.eval_every == 0 or step == total_steps):
-                val = run_eval(step)
-                progress.print(f"step {step}: val loss {val:.4f}")
-                if state["best_val"] is None or val < state["best_val"]:
-                    state.update(best_val=val, best_step=step, bad_evals=0)
-                    save_best()
-                else:
-                    state["bad_evals"] += 1
-                    if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
-                        status = "early_stopped"
+            if val_objective is not None and (step % cfg.eval_every == 0 or step == total_steps) and validate(step):
+                status = "early_stopped"
             stop = [flag.signal is not None]
             if world > 1:
                 stop = (accelerator.reduce(torch.tensor(stop, dtype=torch.int64, device=device), "max") > 0).tolist()
@@ -536,7 +558,7 @@ def train(
     step = state["step"]
     if status != "interrupted" and val_objective is not None and state["last_eval_step"] != step:
         val = run_eval(step)
-        if state["best_val"] is None or val < state["best_val"]:
+        if val is not None and (state["best_val"] is None or val < state["best_val"]):
             state.update(best_val=val, best_step=step)
             save_best()
     if status != "interrupted" and (state["best_step"] is None):
