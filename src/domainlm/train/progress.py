@@ -32,7 +32,6 @@ class TrainProgress:
         self.enabled = enabled
         self.console = console
         self.label = label
-        self.total = total
         self.log_every_s = log_every_s
         self._plain = enabled and not console.is_terminal
         self._first: tuple[float, int] | None = None  # (time, step) of the first update: the ETA's reference
@@ -65,23 +64,23 @@ class TrainProgress:
         if self._first is None:
             self._first, self._last_line = (now, step), now
             return
-        if now - self._last_line < self.log_every_s and step < self.total:
+        total = int(self.progress.tasks[0].total or 0)  # the bar's own total (set_total may shorten it)
+        if now - self._last_line < self.log_every_s and step < total:
             return
         self._last_line = now
         started, first_step = self._first
         done = step - first_step
         # wall time per step since this process started stepping, validations and checkpoints included
-        eta = (now - started) / done * (self.total - step) if done > 0 else None
-        parts = [f"{self.label}: step {step}/{self.total} ({100 * step / max(self.total, 1):.0f}%)"]
+        eta = (now - started) / done * (total - step) if done > 0 else None
+        parts = [f"{self.label}: step {step}/{total} ({100 * step / max(total, 1):.0f}%)"]
         if loss is not None:
             parts += [f"loss {loss:.4f}", f"{tokens_per_s:.0f} tok/s"]
         parts.append(f"{_duration(now - started)} elapsed")
-        if eta is not None and step < self.total:
+        if eta is not None and step < total:
             parts.append(f"ETA {_duration(eta)}")
         self.console.print(", ".join(parts), highlight=False)
 
     def set_total(self, total: int) -> None:
-        self.total = total
         self.progress.update(self.task, total=total)
 
     def print(self, text: str) -> None:
