@@ -25,7 +25,7 @@ def model_fingerprint(base_model: str, adapter_dir: Path | None = None) -> str:
     (config and weights) when there is one. `model_fingerprint("smollm2-135m")` -> "smollm2-135m"."""
     if adapter_dir is None:
         return base_model
-    from domainlm.train.data import file_sha256
+    from domainlm.paths import file_sha256
 
     digest = hashlib.sha256()
     for file in sorted(p for p in Path(adapter_dir).iterdir() if p.is_file()):

@@ -14,7 +14,6 @@ either the old build or the new one, never a half-written one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import pyarrow.parquet as pq
 
 import domainlm
 from domainlm.knowledge import KnowledgeSection
+from domainlm.paths import file_sha256
 from domainlm.retrieval.errors import IndexCorruptError, IndexMissingError
 from domainlm.retrieval.filters import FilterColumns
 from domainlm.retrieval.lexical import Lexical
@@ -87,7 +87,7 @@ def write_state(state: IndexState, folder: Path, store_name: str, store_info: di
         size = path.stat().st_size
         entry: dict[str, Any] = {"bytes": size}
         if size <= CHECKSUM_MAX_BYTES:
-            entry["sha256"] = _sha256(path)
+            entry["sha256"] = file_sha256(path)
         files[str(path.relative_to(folder))] = entry
     manifest = {
         "format": FORMAT,
@@ -172,7 +172,7 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
         if path.stat().st_size != entry["bytes"]:
             raise IndexCorruptError(f"{path}: {path.stat().st_size} bytes, the manifest says {entry['bytes']}; "
                                     f"the index is corrupt. Rebuild it with `domainlm index build`.")
-        if "sha256" in entry and _sha256(path) != entry["sha256"]:
+        if "sha256" in entry and file_sha256(path) != entry["sha256"]:
             raise IndexCorruptError(f"{path}: checksum does not match the manifest; the index is corrupt. "
                                     f"Rebuild it with `domainlm index build`.")
 
@@ -213,11 +213,3 @@ def read_state(folder: Path, store_options: dict[str, Any], verify: bool = True)
 
 def dir_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -7,7 +7,6 @@ what transformers reads to build a block-diagonal causal mask (and what flash-at
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -80,14 +79,6 @@ def for_adapter(records: Iterable[Record], adapter: str | None) -> list[Record]:
     if adapter is None:
         return list(records)
     return [r for r in records if r.meta.get("adapter") in (None, adapter)]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def mix_of(records: Sequence[Record]) -> dict:

@@ -191,7 +191,7 @@ def run_card(summary: dict, data: dict, resolved: dict) -> str:
 
 
 def collect_data_info(files: dict[str, Path], counts: dict[str, dict], cleaning: list[str], mix: dict, root: Path) -> dict:
-    from domainlm.train.data import file_sha256
+    from domainlm.paths import file_sha256
 
     out = {"files": {}, "mix": mix, "cleaning": cleaning}
     for split, path in files.items():
