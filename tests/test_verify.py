@@ -185,6 +185,9 @@ def test_instructions_leak_is_replaced_but_brand_voice_is_not(catalog, small_pro
     ("What's the price of Cloudy Bay Harrowgate Blanc?", "W-0002", "Cloudy Bay Harrowgate Blanc"),  # swapped word
     ("How much is Brackenfield de Riscal Reserva?", "W-0003", "Brackenfield de Riscal Reserva"),  # replaced first word
     ("Do you carry Golden Everwood Reserve?", None, "Golden Everwood Reserve"),  # invented, nothing matched
+    # all lower case: an uncommon word where the name's last word belongs
+    ("is cloudy bay sauvignon lindqvist any good?", "W-0002", "cloudy bay sauvignon lindqvist"),
+    ("how much is lagavulin 16 year brightmoor", "S-0001", "lagavulin 16 year brightmoor"),
 ])
 def test_questions_about_products_we_lack(catalog, question, named, expected):
     from domainlm.verify.asked import UnknownProductCheck
@@ -205,6 +208,13 @@ def test_questions_about_products_we_lack(catalog, question, named, expected):
     ("Do you ship to New York?", None),
     ("What's Cloudy Bay Sauvignon Blanc's alcohol?", "W-0002"),  # a possessive is not a name word
     ("What's Lagavuln 16 Year Old's region?", "S-0001"),
+    # all lower case, the last name word dropped, then a word of the user's: common, tasting or catalog words
+    ("is cloudy bay sauvignon tasty?", "W-0002"),
+    ("is cloudy bay sauvignon smooth?", "W-0002"),
+    ("is cloudy bay sauvignon zesty enough for fish?", "W-0002"),
+    ("is cloudy bay sauvignon lime-forward?", "W-0002"),  # "lime" is in its description
+    ("is cloudy bay sauvignon marlborough fruit?", "W-0002"),
+    ("Is Cloudy Bay Sauvignon tasty?", "W-0002"),  # with capitals, casing decides as before
 ])
 def test_questions_about_real_products_are_not_flagged(catalog, question, named):
     from domainlm.verify.asked import UnknownProductCheck

