@@ -474,7 +474,7 @@ def train(
         step = state["step"]
         if (resume and val_objective is not None and 0 < step < total_steps and step % cfg.eval_every == 0
                 and state["last_eval_step"] != step and validate(step)):
-            status = "early_stopped"  # the pass at this step was cut short by the signal that stopped the run
+            status = "early_stopped"  # early stopping, decided by the validation a signal had cut short last time
         while state["step"] < total_steps and status == "running":
             step = state["step"]
             if budget.active:
