@@ -323,3 +323,34 @@ def test_revealed_instructions_never_reach_the_user(project):
     assert "instructions_leak" in [x["type"] for x in answer.verifier["actions"]]
     streamed = "".join(p for p in a.stream("Tell me about Hendrick's Gin, please") if isinstance(p, str))
     assert "exactly as written" not in streamed
+
+
+def test_a_stray_safety_line_is_dropped_in_answer_and_stream(project):
+    """A turn the guard passed, answered with a competitor line before a real answer: the line never reaches the
+    user, streamed or not; with nothing else to say, the knowledge passage answers."""
+    text = "I'd rather not comment on other shops. Lagavulin 16 Year Old is $89.99 with peat smoke and sea salt."
+    a = fake_assistant(project, text)
+    question = "Can you compare Lagavulin 16 Year Old with Hendricks Gin for me?"
+    answer = a.answer(question)
+    assert answer.guard["action"] == "passed"
+    assert answer.text == "Lagavulin 16 Year Old is $89.99 with peat smoke and sea salt."
+    assert [x["type"] for x in answer.verifier["actions"]] == ["stray_refusal"]
+    pieces = list(a.stream(question + " Thanks."))
+    assert "".join(pieces[:-1]) == pieces[-1].text == answer.text
+    assert "other shops" not in "".join(pieces[:-1])
+
+    a = fake_assistant(project, "I can't change prices or offer discounts, I'm afraid. Hendrick's Gin is $34.00.")
+    answer = a.answer("Can corked bottles be returned?")
+    assert answer.text == "On returns: Corked bottles can be returned within 30 days."
+    pieces = list(a.stream("Can corked bottles be returned, please?"))
+    assert "".join(pieces[:-1]) == pieces[-1].text == answer.text
+
+
+def test_safety_lines_stay_without_a_guard_or_when_the_turn_asks_for_them(project):
+    text = "I'd rather not comment on other shops. Lagavulin 16 Year Old is $89.99."
+    a = fake_assistant(project, text, guard=None)
+    assert a.answer("Can you compare Lagavulin 16 Year Old with Hendricks Gin?").text == text
+    project.serve.guard_policy = {**project.serve.guard_policy, "competitor": "flag"}
+    a = fake_assistant(project, text)
+    answer = a.answer("Is Lagavulin 16 Year Old cheaper at Total Wine?")
+    assert answer.guard["action"] == "passed_with_flag" and answer.text == text

@@ -301,12 +301,14 @@ class Assistant:
         if hit is not None:
             return hit
         state, name, verdict, context, named, messages, timings = self._prepare(user, history, params, adapter)
-        generation, verification = self._complete(state, name, verdict, context, named, messages, params, user, timings)
+        generation, verification = self._complete(state, name, verdict, context, named, messages, params, user, timings,
+                                                  history)
         return self._finish(user, history, params, state, name, verdict, context, messages, generation,
                             verification, verification.text, timings, started_all)
 
     def _complete(self, state: Snapshot, name: str, verdict: dict, context: Context, named: Product | None,
-                  messages, params: GenerationParams, user: str, timings: dict) -> tuple[Generation, Verification]:
+                  messages, params: GenerationParams, user: str, timings: dict,
+                  history: Sequence[Message] = ()) -> tuple[Generation, Verification]:
         """Generate (or take the guard's reply) and verify, without streaming."""
         started = time.perf_counter()
         if verdict["action"] == "answered_directly":
@@ -315,7 +317,8 @@ class Assistant:
             generation = self.engine.generate(messages, params, adapter=self._engine_adapter(name))
         timings["generate"] = _ms(started)
         started = time.perf_counter()
-        verification = state.verifier.check(generation.text, context, named, user)
+        verification = self._drop_stray(state, verdict, state.verifier.check(generation.text, context, named, user),
+                                        user, history, context, named)
         timings["verify"] = _ms(started)
         return generation, verification
 
@@ -337,7 +340,7 @@ class Assistant:
         state, name, verdict, context, named, messages, timings = self._prepare(user, history, params, adapter)
         if verdict["action"] == "answered_directly" or not hasattr(self.engine, "stream"):
             generation, verification = self._complete(state, name, verdict, context, named, messages, params, user,
-                                                      timings)
+                                                      timings, history)
             yield verification.text
             yield self._finish(user, history, params, state, name, verdict, context, messages, generation,
                                verification, verification.text, timings, started_all)
@@ -346,6 +349,7 @@ class Assistant:
         raw = ""
         generation: Generation | None = None
         fell_back = False
+        held = False  # the answer opens with a stray safety line: it is sent whole once verified (`_drop_stray`)
         checked_to = 0
         verify_ms = 0.0
         gen_started = time.perf_counter()
@@ -353,7 +357,7 @@ class Assistant:
             if isinstance(piece, Generation):
                 generation = piece
                 break
-            if fell_back:
+            if fell_back or held:
                 continue  # let the engine finish so it releases the model
             raw += piece
             body = raw.lstrip()  # the final text is stripped too
@@ -368,6 +372,9 @@ class Assistant:
                     self.verifier_mode == "fallback" or any(a["type"] in UNREPAIRABLE for a in checked.actions)):
                 fell_back = True
                 continue
+            if not emitted and self._opens_with_stray(verdict, checked.text, user, history):
+                held = True
+                continue
             if checked.text.startswith(emitted) and len(checked.text) > len(emitted):
                 delta, emitted = checked.text[len(emitted):], checked.text
                 yield delta
@@ -375,7 +382,8 @@ class Assistant:
             raise DomainlmError("the generation engine's stream ended without a final result")
         timings["generate"] = _ms(gen_started) - verify_ms
         started = time.perf_counter()
-        final = state.verifier.check(generation.text, context, named, user)
+        final = self._drop_stray(state, verdict, state.verifier.check(generation.text, context, named, user), user,
+                                 history, context, named)
         timings["verify"] = verify_ms + _ms(started)
         if final.text.startswith(emitted):
             text = final.text
@@ -391,6 +399,23 @@ class Assistant:
                            timings, started_all)
 
     # ---- helpers
+    def _stray_checked(self, verdict: dict) -> bool:
+        """Stray safety lines are looked for only on turns a guard passed (`verify.stray`)."""
+        return self.guard is not None and verdict["action"] == "passed"
+
+    def _opens_with_stray(self, verdict: dict, text: str, user: str, history: Sequence[Message]) -> bool:
+        from domainlm.verify.stray import stray_lead
+
+        return self._stray_checked(verdict) and stray_lead(text, _user_turns(user, history),
+                                                           self.project.brand.competitors) > 0
+
+    def _drop_stray(self, state: Snapshot, verdict: dict, verification: Verification, user: str,
+                    history: Sequence[Message], context: Context, named: Product | None) -> Verification:
+        if not self._stray_checked(verdict):
+            return verification
+        return state.verifier.drop_stray_refusal(verification, _user_turns(user, history), context, named,
+                                                 self.project.brand.competitors)
+
     def _cached(self, user, history, params, adapter, started_all) -> Answer | None:
         if self.cache.maxsize <= 0 or not _deterministic(params):
             return None
@@ -455,6 +480,10 @@ def _unknown_product_verdict(state: Snapshot, user: str, context: Context, named
         return None
     return {"kind": "unknown_product", "score": 1.0, "action": "answered_directly", "source": "catalog",
             "matched": missing}
+
+
+def _user_turns(user: str, history: Sequence[Message]) -> list[str]:
+    return [m["content"] for m in history if m.get("role") == "user"] + [user]
 
 
 def _wants_gguf(engine) -> bool:

@@ -67,6 +67,11 @@ def render_passage(section: KnowledgeSection) -> str:
     return f"[{section.id}] {section.title}: {_cut(section.text, PASSAGE_CHARS)}"
 
 
+def passage_text(section: KnowledgeSection) -> str:
+    """The passage text exactly as the context shows it (cut like `render_passage` cuts it), without id and title."""
+    return _cut(section.text, PASSAGE_CHARS)
+
+
 @dataclass
 class Context:
     """What retrieval found for a turn: products and knowledge passages, best first.

@@ -14,6 +14,7 @@ from domainlm.prompt import Context, format_price, render_stock
 from domainlm.verify.asked import UnknownProductCheck, same_word
 from domainlm.verify.claims import Claim, ClaimPatterns, Mention, NameIndex, extract_claims, name_key, sentence_bounds
 from domainlm.verify.leaks import instructions_leaked, private_shingles
+from domainlm.verify.stray import answers_the_question, passage_answer, stray_lead
 
 MODES = ("repair", "fallback", "annotate")
 _UNKNOWN = object()  # attribution result: the claim is about a product the catalog does not have
@@ -35,7 +36,8 @@ class Verification:
     """The text the user gets and what the verifier did to get it.
 
     actions: [{"type": "price_repaired"|"spec_repaired"|"stock_repaired"|"name_repaired"|"unknown_product"|
-    "denied_product"|"instructions_leak"|"fallback", "found", "expected", "product_id", "applied"}]; `applied` is False in annotate mode.
+    "denied_product"|"instructions_leak"|"fallback"|"stray_refusal", "found", "expected", "product_id", "applied"}];
+    `applied` is False in annotate mode.
     """
 
     text: str
@@ -253,6 +255,31 @@ class Verifier:
         for a in actions:
             a["applied"] = True
         return Verification(repaired, self.mode, actions, text)
+
+    def drop_stray_refusal(self, verification: Verification, turns: Sequence[str], context: Context | None = None,
+                           named: Product | None = None, competitors: Sequence[str] = ()) -> Verification:
+        """For a turn the guard passed (`turns`: the user turns, this one last): the answer without the safety
+        lines it opens with when no turn asked for them (`verify.stray`), or, when nothing else in it answers, the
+        best knowledge passage or the grounded answer. Adds a `stray_refusal` action (found: the lines dropped,
+        expected: "rest" or "grounded")."""
+        text = verification.text
+        cut = stray_lead(text, turns, competitors)
+        if cut == 0:
+            return verification
+        context = context or Context()
+        rest = text[cut:]
+        mentioned = lambda sentence: [m.product for m in self.names.mentions(sentence) if m.product is not None]  # noqa: E731
+        keeps_rest = answers_the_question(rest, named, mentioned)
+        action = {**self._action("stray_refusal", text[:cut].strip(), "rest" if keeps_rest else "grounded",
+                                 named.id if named is not None else None), "applied": self.mode != "annotate"}
+        actions = [*verification.actions, action]
+        if self.mode == "annotate":
+            return Verification(text, self.mode, actions, verification.original or text)
+        if keeps_rest:
+            reply = rest
+        else:
+            reply = (passage_answer(context) if named is None else None) or grounded_answer(context, named)
+        return Verification(reply, self.mode, actions, verification.original or text)
 
     def _unknown_products(self, text: str, mentions: list[Mention], shown: list[Product]
                           ) -> tuple[list[str], list[tuple[int, int]], list[Mention]]:

@@ -7,7 +7,7 @@ import re
 from domainlm.data import phrasing as ph
 from domainlm.data.generators.base import GENERATORS, Generator
 from domainlm.data.records import Draft, Sample
-from domainlm.prompt import Context, render_passage
+from domainlm.prompt import Context, passage_text
 
 KNOWLEDGE_QUESTIONS = [
     "What's your {topic} policy?", "Tell me about {topic}.", "How does {topic} work?", "Can you explain {topic}?",
@@ -19,11 +19,6 @@ KNOWLEDGE_QUESTIONS = [
 ]
 KNOWLEDGE_ANSWERS = ["{text}", "Here's how it works at {shop}: {text}", "Good question! {text}",
                      "On {topic}: {text}", "{text} Anything else I can help with?"]
-
-
-def shown_text(section) -> str:
-    """The passage text exactly as the context shows it (cut like `render_passage` cuts it)."""
-    return render_passage(section).split(": ", 1)[1] if ": " in render_passage(section) else section.text
 
 
 @GENERATORS.register("knowledge")
@@ -52,7 +47,7 @@ class Knowledge(Generator):
         found = [s for s in context.passages if s.id == draft.plan["section_id"]]
         if not found:
             return None
-        text = shown_text(found[0])
+        text = passage_text(found[0])
         answer = self.pick(KNOWLEDGE_ANSWERS).format(text=text, shop=self.env.brand.shop_name, topic=draft.plan["topic"])
         rejected = _perturb_numbers(text) or "I'm not sure about that; you could check another shop's website."
         return self.sample(draft, context, [answer], [], rejected, section=found[0].id)
