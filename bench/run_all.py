@@ -1,5 +1,6 @@
 """Run every benchmark under bench/ and write bench/RESULTS.md: each figure with its in-run reference,
-the machine, and the exact command.
+the machine, and the exact command. eval_speed.py is left out: it needs a built project (`--project`), so it
+is run by hand (docs/eval.md, "Speed").
 
     python bench/run_all.py            # the full set (long: the 1M retrieval scale run takes a while)
     python bench/run_all.py --quick    # each script's quick mode where it has one
