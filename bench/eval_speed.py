@@ -38,8 +38,6 @@ def main() -> None:
     from domainlm.eval.score import Scorer
     from domainlm.generate import GenerationParams
     from domainlm.knowledge import load_knowledge
-    from domainlm.prompt import system_prompt
-    from domainlm.verify.leaks import public_phrases
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, type=Path, help="a built project folder (data build done)")
@@ -59,8 +57,7 @@ def main() -> None:
     if args.adapter:
         adapters = {"tuned": resolve_run(project, adapter=args.adapter).adapter_dir}
         answerer = "tuned"
-    scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
-                    tuple(public_phrases(project.brand)))
+    scorer = Scorer.for_project(project, catalog, sections)
     params = GenerationParams(max_new_tokens=project.eval.max_new_tokens)
     rows: list[tuple[str, str, int, float]] = []  # engine, level, answers, seconds
     with tempfile.TemporaryDirectory() as tmp:

@@ -308,7 +308,7 @@ class Assistant:
 
     def _complete(self, state: Snapshot, name: str, verdict: dict, context: Context, named: Product | None,
                   messages, params: GenerationParams, user: str, timings: dict,
-                  history: Sequence[Message] = ()) -> tuple[Generation, Verification]:
+                  history: Sequence[Message]) -> tuple[Generation, Verification]:
         """Generate (or take the guard's reply) and verify, without streaming."""
         started = time.perf_counter()
         if verdict["action"] == "answered_directly":

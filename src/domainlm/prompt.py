@@ -67,6 +67,11 @@ def render_passage(section: KnowledgeSection) -> str:
     return f"[{section.id}] {section.title}: {_cut(section.text, PASSAGE_CHARS)}"
 
 
+def topic_in_sentence(topic: str) -> str:
+    """A heading as it reads inside a sentence: first letter lower-cased, acronyms kept ("returns", "UK delivery")."""
+    return topic[0].lower() + topic[1:] if topic and not topic[:2].isupper() else topic
+
+
 def passage_text(section: KnowledgeSection) -> str:
     """The passage text exactly as the context shows it (cut like `render_passage` cuts it), without id and title."""
     return _cut(section.text, PASSAGE_CHARS)

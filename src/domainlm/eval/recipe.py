@@ -117,8 +117,6 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
     from domainlm.catalog import load_catalog
     from domainlm.eval.score import Scorer
     from domainlm.knowledge import load_knowledge
-    from domainlm.prompt import system_prompt
-    from domainlm.verify.leaks import public_phrases
 
     started = time.perf_counter()
     cfg = project.eval
@@ -155,8 +153,7 @@ def evaluate(project: ProjectConfig, run: str | None = None, adapter: str | None
                            concurrency=cfg.concurrency)
     results = ResultsFile(out_dir / "results.jsonl", catalog.version,
                           lambda row: by["judge"] if row["level"] == "judge" else by[row["variant"]])
-    scorer = Scorer(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
-                    tuple(public_phrases(project.brand)))
+    scorer = Scorer.for_project(project, catalog, sections)
     params = GenerationParams(max_new_tokens=cfg.max_new_tokens)
     variants = {"tuned": "tuned", "base": "baseline" if base_ref else BASE}
     try:

@@ -27,6 +27,15 @@ class Scorer:
     knowledge_text: str = ""
     public: tuple[str, ...] = ()  # phrases of the instructions that replies may say (names, domain, competitors)
 
+    @classmethod
+    def for_project(cls, project, catalog: Catalog, sections) -> "Scorer":
+        """The scorer `domainlm eval` uses: the brand's instructions, the knowledge text, the public phrases."""
+        from domainlm.prompt import system_prompt
+        from domainlm.verify.leaks import public_phrases
+
+        return cls(catalog, system_prompt(project.brand), "\n".join(s.text for s in sections),
+                   tuple(public_phrases(project.brand)))
+
     @cached_property
     def facts(self) -> FactChecker:
         return FactChecker(self.catalog, self.knowledge_text)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -112,7 +112,6 @@ class UnknownProductCheck:
         self.names = names or NameIndex(catalog)
         self.name_words: frozenset[str] = frozenset(w for key in self.names.by_name for w in key)
         self._catalog = catalog
-        self._text_words: frozenset[str] | None = None  # words of descriptions and specs, built on first use
 
     def _known_word(self, word: str) -> bool:
         """A word some catalog name has, exactly or misspelt."""
@@ -259,13 +258,16 @@ class UnknownProductCheck:
             return []
         return [words[q1]]
 
+    @cached_property
+    def _text_words(self) -> frozenset[str]:
+        """Words of the catalog's descriptions, categories and spec values (built on first use)."""
+        return frozenset(w for p in self._catalog for text in (
+            p.description or "", p.category or "", *(str(a.value) for a in p.attributes))
+            for _, _, w in _tokens(text))
+
     def _common(self, word: str) -> bool:
         """A word of the catalog's own descriptions and specs, a common English word, or one with an adjective or
         verb ending ("tannic", "pricey", "drinkable"). True for every word when no lexicon is installed."""
-        if self._text_words is None:
-            self._text_words = frozenset(w for p in self._catalog for text in (
-                p.description or "", p.category or "", *(str(a.value) for a in p.attributes))
-                for _, _, w in _tokens(text))
         return word in self._text_words or common_word(word)
 
     # ---- no product matched at all: "Do you sell Maison Fennimore Old Vines?"

@@ -26,7 +26,7 @@ import re
 from typing import Callable, Sequence
 
 from domainlm.catalog.product import Product
-from domainlm.prompt import Context, passage_text
+from domainlm.prompt import Context, passage_text, topic_in_sentence
 
 # What each kind's refusal line says (every template of `data/generators/safety.py` for the kind matches; a test
 # checks that), with a negation, so that "We offer discounts on mixed cases" is not read as a refusal.
@@ -123,7 +123,5 @@ def passage_answer(context: Context) -> str | None:
     if not context.passages:
         return None
     section = context.passages[0]
-    topic = section.headings[-1] if section.headings else ""
-    if topic and not topic[:2].isupper():
-        topic = topic[0].lower() + topic[1:]
+    topic = topic_in_sentence(section.headings[-1]) if section.headings else ""
     return f"On {topic}: {passage_text(section)}" if topic else passage_text(section)

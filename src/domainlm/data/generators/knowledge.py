@@ -7,7 +7,7 @@ import re
 from domainlm.data import phrasing as ph
 from domainlm.data.generators.base import GENERATORS, Generator
 from domainlm.data.records import Draft, Sample
-from domainlm.prompt import Context, passage_text
+from domainlm.prompt import Context, passage_text, topic_in_sentence
 
 KNOWLEDGE_QUESTIONS = [
     "What's your {topic} policy?", "Tell me about {topic}.", "How does {topic} work?", "Can you explain {topic}?",
@@ -37,7 +37,7 @@ class Knowledge(Generator):
             if i % len(sections) == len(sections) - 1:
                 self.rng.shuffle(sections)
             topic = section.headings[-1] if section.headings else section.source
-            topic_lower = topic[0].lower() + topic[1:] if not topic[:2].isupper() else topic
+            topic_lower = topic_in_sentence(topic)
             question = self.pick(KNOWLEDGE_QUESTIONS).format(topic=topic_lower, Topic=topic)
             drafts.append(self.draft([ph.vary_casing(question, self.rng)], self.next_split(),
                                      section_id=section.id, topic=topic_lower))
